@@ -1,0 +1,5 @@
+import sys
+
+from cookbook.run import main
+
+sys.exit(main())

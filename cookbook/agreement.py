@@ -1,0 +1,52 @@
+"""Check a variant's result against the serial reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Agreement", "compare"]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Whether a result agrees with the reference, and by how much it differs."""
+
+    ok: bool
+    max_error: float | None  # largest absolute difference; None when not comparable
+    detail: str = ""  # why it disagrees, empty when it agrees
+
+
+def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Agreement:
+    """Compare ``actual`` with ``expected``: exact for integers, ``rtol``/``atol`` for floats.
+
+    Floats agree where ``|actual - expected| <= atol + rtol * |expected|``,
+    NaN only where the reference has NaN.
+    """
+    want, got = np.asarray(expected), np.asarray(actual)
+    if want.shape != got.shape:
+        return Agreement(False, None, f"shape {got.shape}, expected {want.shape}")
+    numeric = "biufc"
+    if want.dtype.kind not in numeric or got.dtype.kind not in numeric:
+        same = bool(np.array_equal(want, got))
+        return Agreement(same, None, "" if same else "values differ")
+    if want.dtype.kind in "biu" and got.dtype.kind not in "biu":
+        return Agreement(False, None, f"dtype {got.dtype}, expected an integer dtype like {want.dtype}")
+    if want.dtype.kind in "biu":
+        if np.array_equal(want, got):
+            return Agreement(True, 0.0)
+        wrong = int(np.count_nonzero(want != got))
+        error = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
+        return Agreement(False, error, f"{wrong} of {want.size} values differ")
+    nan_mismatch = np.isnan(want) != np.isnan(got)
+    if nan_mismatch.any():
+        return Agreement(False, None, f"NaN in {int(nan_mismatch.sum())} place(s) where the reference differs")
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = ~np.isnan(want)
+        diff = np.abs(got[finite] - want[finite])
+        ok = bool(np.all(diff <= atol + rtol * np.abs(want[finite])))
+    error = float(diff.max()) if diff.size else 0.0
+    detail = "" if ok else f"beyond rtol={rtol:g}, atol={atol:g}"
+    return Agreement(ok, error, detail)

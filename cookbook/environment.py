@@ -1,0 +1,89 @@
+"""Record the machine and interpreter that explain a run's timings."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import sysconfig
+from importlib import metadata
+from typing import Any
+
+__all__ = ["collect", "gil_enabled", "numba_threading_layer", "usable_cores"]
+
+LIBRARIES = ("numpy", "scipy", "numba", "joblib", "threadpoolctl")
+
+
+def gil_enabled() -> bool:
+    """Whether the GIL is on now; a free-threaded build can turn it back on at run time."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+def usable_cores() -> int:
+    """Cores this process may use: CPU affinity and container quotas respected (loky)."""
+    from joblib import cpu_count
+
+    return int(cpu_count())
+
+
+def numba_threading_layer() -> str:
+    """The threading layer numba chose, or why there is none yet."""
+    if "numba" not in sys.modules:
+        return "not loaded"
+    import numba
+
+    try:
+        return str(numba.threading_layer())
+    except ValueError:  # raised until a parallel=True function has run
+        return f"not started (configured: {numba.config.THREADING_LAYER})"
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas_pools() -> list[dict[str, Any]]:
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "num_threads", "version", "prefix")
+    return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
+
+
+def collect() -> dict[str, Any]:
+    """Return the environment record: interpreter, GIL, cores, libraries, thread pools."""
+    from joblib.externals.loky import cpu_count
+
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": gil_enabled(),
+        "switch_interval_s": sys.getswitchinterval(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cores": {
+            "logical": os.cpu_count(),
+            "physical": cpu_count(only_physical_cores=True),
+            "usable": usable_cores(),
+        },
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "blas_pools": _blas_pools(),
+        "numba_threading_layer": numba_threading_layer(),
+        "numba_num_threads": os.environ.get("NUMBA_NUM_THREADS"),
+    }

@@ -1,0 +1,173 @@
+"""Find recipes, import them, and check that they follow the recipe contract.
+
+A recipe is a module with ``SIZES``, ``make_input`` and ``VARIANTS`` (see the
+README, "Write your own recipe"). Packaged recipes live in the ``recipes``
+package; any other file is loaded by path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+__all__ = [
+    "CORE_VARIANTS",
+    "Recipe",
+    "RecipeError",
+    "is_single_threaded",
+    "load",
+    "load_all",
+    "packaged_names",
+]
+
+CORE_VARIANTS = ("serial", "python_threads", "numpy_threads", "numba_threads", "joblib_processes")
+REQUIRED = ("SIZES", "make_input", "VARIANTS")
+
+Variant = Callable[[Any, int], Any]
+
+
+class RecipeError(Exception):
+    """A recipe cannot be found or imported, or breaks the contract."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A recipe module, checked against the contract."""
+
+    name: str
+    path: Path
+    sizes: dict[str, int]
+    make_input: Callable[..., Any]
+    variants: dict[str, Variant]
+    not_applicable: dict[str, str]
+    rtol: float
+    atol: float
+    summary: str
+
+    def size_of(self, size: str | int) -> int:
+        """Return the recipe's size for a label (``small``, ``large``) or a number."""
+        return size if isinstance(size, int) else self.sizes[size]
+
+
+def is_single_threaded(variant: str) -> bool:
+    """Tell whether a variant runs on one thread only.
+
+    Variant names are ``<engine>_<executor>``; a name without an executor
+    (``serial``, ``numpy``, ``numba``) runs once, at one worker.
+    """
+    return "_" not in variant
+
+
+def _packaged_dir() -> Path:
+    import recipes
+
+    return Path(recipes.__file__).parent
+
+
+def packaged_names() -> list[str]:
+    """Return the names of the packaged recipes, sorted."""
+    return sorted(p.stem for p in _packaged_dir().glob("*.py") if not p.stem.startswith("_"))
+
+
+def load_all() -> list[Recipe]:
+    """Import and check every packaged recipe."""
+    return [load(name) for name in packaged_names()]
+
+
+def load(target: str) -> Recipe:
+    """Load a recipe by packaged name or by path to a ``.py`` file."""
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        return _load_path(Path(target))
+    names = packaged_names()
+    if target not in names:
+        close = difflib.get_close_matches(target, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise RecipeError(
+            f"unknown recipe '{target}' (valid: all, list, {', '.join(names)}, "
+            f"or a path to a recipe file){hint}"
+        )
+    return _from_module(_import(f"recipes.{target}", _packaged_dir() / f"{target}.py"))
+
+
+def _load_path(path: Path) -> Recipe:
+    if not path.is_file():
+        raise RecipeError(f"{path}: no such file")
+    if path.suffix != ".py":
+        raise RecipeError(f"{path}: not a Python file (a recipe is a .py file)")
+    path = path.resolve()
+    if path.parent == _packaged_dir():
+        return load(path.stem)
+    name = path.stem
+    if not name.isidentifier():
+        raise RecipeError(f"{path}: '{name}' is not a valid module name; rename the file")
+    # Loky workers import the recipe by name to unpickle its functions, and
+    # new workers start with this process's sys.path: so the folder goes on it.
+    # Appended, not prepended, so that a recipe can never shadow a real module.
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
+    importlib.invalidate_caches()  # the file may be newer than the finder's listing
+    spec = importlib.util.find_spec(name) if name not in sys.modules else None
+    existing = sys.modules.get(name)
+    origin = spec.origin if spec else getattr(existing, "__file__", None)
+    if origin is None or Path(origin).resolve() != path:
+        raise RecipeError(
+            f"{path}: its name '{name}' is already taken by the module {origin or name}; "
+            "rename the file"
+        )
+    return _from_module(_import(name, path))
+
+
+def _import(module_name: str, path: Path) -> tuple[ModuleType, Path]:
+    try:
+        return importlib.import_module(module_name), path
+    except Exception as error:  # the recipe's own code failed: say so, briefly
+        raise RecipeError(f"{path}: cannot import it: {type(error).__name__}: {error}") from error
+
+
+def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
+    module, path = loaded
+    missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
+    if missing:
+        raise RecipeError(
+            f"{path}: not a recipe: it has no {', '.join(missing)} "
+            "(see the README, 'Write your own recipe')"
+        )
+    sizes, variants = module.SIZES, module.VARIANTS
+    problems = []
+    if not (isinstance(sizes, dict) and {"small", "large"} <= sizes.keys()):
+        problems.append("SIZES must be a dict with 'small' and 'large'")
+    elif not all(isinstance(v, int) and v > 0 for v in sizes.values()):
+        problems.append("SIZES values must be positive integers")
+    if not callable(module.make_input):
+        problems.append("make_input must be a function")
+    if not (isinstance(variants, dict) and variants and next(iter(variants)) == "serial"):
+        problems.append("VARIANTS must be a dict whose first entry is 'serial'")
+    elif not all(callable(v) for v in variants.values()):
+        problems.append("every VARIANTS value must be a function (data, n_workers)")
+    not_applicable = getattr(module, "NOT_APPLICABLE", {})
+    if not (isinstance(not_applicable, dict) and all(isinstance(v, str) for v in not_applicable.values())):
+        problems.append("NOT_APPLICABLE must map variant names to reasons")
+    rtol, atol = getattr(module, "RTOL", 0.0), getattr(module, "ATOL", 0.0)
+    if not all(isinstance(t, (int, float)) and t >= 0 for t in (rtol, atol)):
+        problems.append("RTOL and ATOL must be numbers >= 0")
+    if problems:
+        raise RecipeError(f"{path}: {'; '.join(problems)}")
+    doc = (module.__doc__ or "").strip()
+    return Recipe(
+        name=module.__name__.rpartition(".")[2],
+        path=path,
+        sizes=dict(sizes),
+        make_input=module.make_input,
+        variants=dict(variants),
+        not_applicable=dict(not_applicable),
+        rtol=float(rtol),
+        atol=float(atol),
+        summary=doc.splitlines()[0] if doc else "",
+    )

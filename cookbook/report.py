@@ -1,0 +1,117 @@
+"""Show a run: the environment header and one table per recipe; write it as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cookbook.results import Measurement, RecipeRun
+
+__all__ = ["format_seconds", "header_lines", "print_header", "print_run", "to_json", "write_json"]
+
+SCHEMA_VERSION = 1
+
+
+def format_seconds(seconds: float | None) -> str:
+    """Format a duration with a unit that keeps three significant figures."""
+    if seconds is None:
+        return "-"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def header_lines(env: dict[str, Any]) -> list[str]:
+    """Describe the machine and interpreter in a few lines."""
+    cores = env["cores"]
+    gil = "GIL enabled" if env["gil_enabled"] else "GIL disabled"
+    if env["free_threaded_build"]:
+        gil += " (free-threaded build)"
+    libraries = ", ".join(f"{k} {v}" for k, v in env["libraries"].items() if v)
+    pools = ", ".join(f"{p['internal_api']} {p['num_threads']} threads" for p in env["blas_pools"]) or "none loaded"
+    return [
+        f"Python {env['python']} ({env['implementation']}), {gil}, "
+        f"switch interval {env['switch_interval_s'] * 1e3:g} ms",
+        f"{env['cpu']}: {cores['usable']} usable cores ({cores['logical']} logical, {cores['physical']} physical); "
+        f"speedup cannot exceed {cores['usable']}x here",
+        f"{libraries}",
+        f"thread pools: {pools}; numba threading layer: {env['numba_threading_layer']}",
+    ]
+
+
+def print_header(console: Console, env: dict[str, Any]) -> None:
+    for line in header_lines(env):
+        console.print(line, highlight=False, markup=False)
+
+
+def _agreement(m: Measurement) -> str:
+    if m.status == "OK":
+        return "OK"
+    if m.status == "MISMATCH":
+        error = f"max error {m.max_error:g}; " if m.max_error is not None else ""
+        return f"MISMATCH ({error}{m.detail})"
+    return f"ERROR: {m.detail}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_run(console: Console, run: RecipeRun) -> None:
+    """Print one recipe's table."""
+    table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
+    for column in ("variant", "workers", "first call", "median (min-max)", "speedup", "efficiency", "agreement"):
+        table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
+    for m in run.measurements:
+        spread = "-"
+        if m.timing:
+            spread = f"{format_seconds(m.timing.median_s)} ({format_seconds(m.timing.min_s)}-{format_seconds(m.timing.max_s)})"
+        style = None if m.status == "OK" else "red"
+        table.add_row(
+            m.variant,
+            str(m.workers),
+            format_seconds(m.first_s),
+            spread,
+            _ratio(run.speedup(m)),
+            _ratio(run.efficiency(m)),
+            _agreement(m),
+            style=style,
+        )
+    console.print(table)
+    for variant, reason in run.not_applicable.items():
+        console.print(f"  {variant}: not applicable: {reason}", highlight=False, markup=False)
+
+
+def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any]) -> dict[str, Any]:
+    """The whole run as one JSON-ready dict."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "environment": env,
+        "options": options,
+        "ok": all(run.ok for run in runs),
+        "recipes": [run.as_dict() for run in runs],
+    }
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically: readers see the old file or the whole new one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(payload, stream, indent=2)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

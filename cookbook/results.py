@@ -1,0 +1,88 @@
+"""What a run measured, and the figures derived from it (speedup, efficiency)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cookbook.timing import Timing
+
+__all__ = ["Measurement", "RecipeRun", "Status"]
+
+Status = Literal["OK", "MISMATCH", "ERROR"]
+
+
+@dataclass
+class Measurement:
+    """One variant at one worker count."""
+
+    variant: str
+    workers: int
+    status: Status
+    detail: str = ""  # the mismatch or the error, empty when OK
+    max_error: float | None = None
+    first_s: float | None = None  # the first call: JIT compile, pool start
+    timing: Timing | None = None  # the repeats; None with --check-only or on error
+
+
+@dataclass
+class RecipeRun:
+    """Every measurement of one recipe at one size."""
+
+    recipe: str
+    path: Path
+    size: int
+    size_label: str
+    not_applicable: dict[str, str]
+    measurements: list[Measurement] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(m.status == "OK" for m in self.measurements)
+
+    def median_s(self, variant: str, workers: int) -> float | None:
+        for m in self.measurements:
+            if m.variant == variant and m.workers == workers and m.timing and m.status == "OK":
+                return m.timing.median_s
+        return None
+
+    def speedup(self, m: Measurement) -> float | None:
+        """Serial median time over this measurement's median time."""
+        reference = self.median_s("serial", 1)
+        if reference is None or m.timing is None or m.status != "OK":
+            return None
+        return reference / m.timing.median_s
+
+    def efficiency(self, m: Measurement) -> float | None:
+        """Speedup over the same variant at 1 worker, divided by the workers."""
+        one = self.median_s(m.variant, 1)
+        if one is None or m.timing is None or m.status != "OK":
+            return None
+        return one / m.timing.median_s / m.workers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe,
+            "path": str(self.path),
+            "size": self.size,
+            "size_label": self.size_label,
+            "not_applicable": self.not_applicable,
+            "measurements": [
+                {
+                    "variant": m.variant,
+                    "workers": m.workers,
+                    "status": m.status,
+                    "detail": m.detail,
+                    "max_error": m.max_error,
+                    "first_s": m.first_s,
+                    "repeats_s": list(m.timing.repeats_s) if m.timing else None,
+                    "median_s": m.timing.median_s if m.timing else None,
+                    "min_s": m.timing.min_s if m.timing else None,
+                    "max_s": m.timing.max_s if m.timing else None,
+                    "speedup": self.speedup(m),
+                    "efficiency": self.efficiency(m),
+                }
+                for m in self.measurements
+            ],
+        }

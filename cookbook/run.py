@@ -1,0 +1,249 @@
+"""Command line: ``python -m cookbook.run all``, recipe names, or recipe files.
+
+Runs every variant of each recipe, checks it against ``serial``, times it,
+and prints one table per recipe. Exit status: 0 when every variant agrees,
+1 when any variant disagrees or fails, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cookbook import environment, report
+from cookbook.measure import plan, run_recipe
+from cookbook.recipe import Recipe, RecipeError, load, load_all
+from cookbook.results import RecipeRun
+
+__all__ = ["main"]
+
+PROG = "python -m cookbook.run"
+DESCRIPTION = """\
+Run numerical recipes through every variant (serial, Python threads, NumPy
+threads, numba threads, joblib processes, ...), check that each gives the
+same result as 'serial', and time them.
+
+TARGET is 'all' (every packaged recipe), 'list' (show the recipes and their
+variants, run nothing), a recipe name, or the path of a recipe file that
+follows the contract in the README ('Write your own recipe')."""
+EPILOG = """\
+Timing: each variant's first call (JIT compile, process-pool start) is
+reported apart; then WARMUP calls on the recipe's small input, then REPEAT
+timed calls. Speedup is serial's median time over the variant's; efficiency
+is the variant's own 1-worker time over its N-worker time, divided by N.
+
+exit status: 0 all variants agree, 1 a variant disagrees or fails, 2 usage error"""
+
+
+class UsageError(Exception):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not 0 or a positive whole number")
+    return int(text)
+
+
+def _workers(text: str) -> list[int]:
+    return sorted({_positive_int(part.strip()) for part in text.split(",")})
+
+
+def _size(text: str) -> str | int:
+    if text in ("small", "large"):
+        return text
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"'{text}' is not small, large or a positive whole number")
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="all, list, recipe names, or recipe files")
+    parser.add_argument(
+        "--size",
+        type=_size,
+        help="input size: 'small' (well under a second serially; the default with --check-only), "
+        "'large' (a few seconds serially; the default for timing) or a number the recipe understands",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N[,N...]",
+        help="worker counts to run the parallel variants at, e.g. 1,2,4 "
+        f"(default: 1 and the usable cores, here {environment.usable_cores()})",
+    )
+    parser.add_argument(
+        "--variants",
+        type=_names,
+        metavar="NAME[,NAME...]",
+        help="run only these variants ('serial' always runs: it is the reference)",
+    )
+    parser.add_argument("--repeat", type=_positive_int, default=5, metavar="N", help="timed calls per variant (default 5)")
+    parser.add_argument(
+        "--warmup",
+        type=_count,
+        default=8,
+        metavar="N",
+        help="untimed calls on the small input before timing (default 8: CPython 3.11 "
+        "specialises a function after about 8 calls, in every fresh worker process)",
+    )
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="check agreement only: one call per variant, no warm-up or timing (fast, for CI)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results and environment to PATH")
+    return parser
+
+
+def _check_output_path(path: Path) -> None:
+    """Refuse an output path before any work starts, rather than after."""
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"--json {path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise UsageError(f"--json {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--json {path}: the folder {folder} is not writable")
+
+
+def _load_targets(targets: Sequence[str]) -> list[Recipe]:
+    recipes: list[Recipe] = []
+    for target in targets:
+        for recipe in load_all() if target == "all" else [load(target)]:
+            if recipe.name not in {r.name for r in recipes}:
+                recipes.append(recipe)
+    return recipes
+
+
+def _list(recipes: Sequence[Recipe]) -> None:
+    width = max(len(r.name) for r in recipes)
+    for recipe in recipes:
+        line = f"{recipe.name:<{width}}  {', '.join(recipe.variants)}"
+        if recipe.not_applicable:
+            reasons = "; ".join(f"{v}: {why}" for v, why in recipe.not_applicable.items())
+            line += f"  (not applicable: {reasons})"
+        print(line)
+
+
+def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]) -> int:
+    stdout = Console(width=None if sys.stdout.isatty() else 160)
+    stderr = Console(stderr=True)
+    report.print_header(stdout, environment.collect())
+    total = sum(len(plan(r, args.variants, workers)) for r in recipes)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+    runs: list[RecipeRun] = []
+    done = 0
+    with progress:
+        task = progress.add_task("starting", total=total)
+
+        def on_step(recipe: str, variant: str, count: int) -> None:
+            nonlocal done
+            text = f"{recipe}: {variant} x{count}"
+            progress.update(task, completed=done, description=text)
+            done += 1
+            if progress.disable:
+                print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
+
+        for recipe in recipes:
+            run = run_recipe(
+                recipe,
+                size=args.size,
+                variants=args.variants,
+                workers=workers,
+                repeat=args.repeat,
+                warmups=args.warmup,
+                check_only=args.check_only,
+                on_step=on_step,
+            )
+            runs.append(run)
+            stdout.print()
+            report.print_run(stdout, run)
+    # Collected again after the run: numba's threading layer and the BLAS pools are known now.
+    env = environment.collect()
+    stdout.print()
+    stdout.print(report.header_lines(env)[-1], markup=False, highlight=False)
+    if args.json:
+        options = {
+            "targets": args.targets,
+            "size": args.size,
+            "workers": workers,
+            "variants": args.variants,
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "check_only": args.check_only,
+        }
+        report.write_json(args.json, report.to_json(env, runs, options))
+    return 0 if all(run.ok for run in runs) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        listing = "list" in args.targets
+        targets = [t for t in args.targets if t != "list"] or (["all"] if listing else [])
+        if args.json and not listing:
+            _check_output_path(args.json)
+        workers = args.workers or sorted({1, environment.usable_cores()})
+        args.size = args.size or ("small" if args.check_only else "large")
+        # numba sizes its thread pool when it is first imported; make room for --workers.
+        if "numba" not in sys.modules and max(workers) > environment.usable_cores():
+            os.environ.setdefault("NUMBA_NUM_THREADS", str(max(workers)))
+        recipes = _load_targets(targets)
+        if listing:
+            _list(recipes)
+            return 0
+        if args.variants:
+            known = {v for r in recipes for v in r.variants}
+            unknown = [v for v in args.variants if v not in known]
+            if unknown:
+                raise UsageError(f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})")
+        return _run(args, recipes, workers)
+    except (UsageError, RecipeError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

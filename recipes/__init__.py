@@ -1,0 +1,1 @@
+"""The packaged recipes: each module stands alone and can be copied into another project."""

@@ -1,0 +1,191 @@
+"""Escape-time counts of the Mandelbrot set: uneven rows, a load-balance lesson.
+
+Workload
+--------
+A grid of ``size`` columns by ``size * 2 // 3`` rows over the complex plane
+[-2.1, 0.7] x [-0.95i, 0.95i]. Each pixel iterates ``z = z*z + c`` until
+``|z| > 2`` or ``MAX_ITER`` steps; the result is the integer array of step
+counts, so agreement is exact. It is CPU-bound: a few floating-point
+operations per step and nothing read from memory. Pixels inside the set cost
+``MAX_ITER`` steps and those far outside one or two, so rows through the
+middle of the set cost far more than rows at the edge: a pool that cuts the
+grid into a few equal blocks leaves some workers idle. Every variant cuts it
+into ``N_BANDS`` bands of rows, more bands than workers, and lets idle
+workers take the next one. The kernel spells out the real and imaginary
+parts so that Python, NumPy and numba do the same floating-point operations
+in the same order, and so count the same steps.
+
+What the GIL does to each variant
+---------------------------------
+serial: the bands one after the other in a pure-Python loop; the reference.
+
+python_threads: bands on a thread pool; the loop is bytecode, the GIL lets
+one thread run at a time: no speedup.
+
+numpy: each band iterated as whole arrays, keeping only the pixels that have
+not escaped yet, on one thread.
+
+numpy_threads: the same on a thread pool. Each step is a few ufunc calls on
+the band's pixels that are still running; NumPy releases the GIL inside them,
+but holds it between calls, and those calls shrink as pixels escape.
+
+numba: the kernel compiled with ``numba.njit``, on one thread.
+
+numba_threads: the kernel compiled with ``nogil=True``, bands on a thread
+pool; each band runs without the GIL.
+
+numba_prange: a ``numba.prange`` loop over the bands on numba's own threads.
+
+joblib_processes: the pure-Python kernel in loky worker processes; each band
+comes back to the parent pickled.
+
+Run it: ``python recipes/mandelbrot.py``.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+
+SIZES = {"small": 80, "large": 400}
+MAX_ITER = 200
+N_BANDS = 32  # many more bands than workers, so no worker waits on one slow band
+
+
+def escape_counts(xs, ys, out):
+    """Fill ``out[i, j]`` with the escape step of the point ``xs[j] + ys[i]*1j``."""
+    for i in range(len(ys)):
+        cy = ys[i]
+        for j in range(len(xs)):
+            cx = xs[j]
+            x = 0.0
+            y = 0.0
+            steps = MAX_ITER
+            for step in range(MAX_ITER):
+                x2 = x * x
+                y2 = y * y
+                if x2 + y2 > 4.0:
+                    steps = step
+                    break
+                y = 2.0 * x * y + cy
+                x = x2 - y2 + cx
+            out[i, j] = steps
+    return out
+
+
+escape_counts_numba = numba.njit(nogil=True, cache=True)(escape_counts)
+
+
+@numba.njit(parallel=True, cache=True)
+def _escape_counts_prange(xs, ys, bands, out):
+    for band in numba.prange(len(bands) - 1):
+        start, stop = bands[band], bands[band + 1]
+        escape_counts_numba(xs, ys[start:stop], out[start:stop])
+    return out
+
+
+def escape_counts_numpy(xs, ys, out):
+    """Fill ``out`` like ``escape_counts``, iterating whole arrays of pixels."""
+    cx, cy = (grid.ravel() for grid in np.meshgrid(xs, ys))
+    counts = out.reshape(-1)
+    counts[:] = MAX_ITER
+    running = np.arange(cx.size)  # pixels that have not escaped yet
+    x = np.zeros(cx.size)
+    y = np.zeros(cx.size)
+    for step in range(MAX_ITER):
+        x2 = x * x
+        y2 = y * y
+        escaped = x2 + y2 > 4.0
+        counts[running[escaped]] = step
+        keep = ~escaped
+        running, cx, cy = running[keep], cx[keep], cy[keep]
+        x, y, x2, y2 = x[keep], y[keep], x2[keep], y2[keep]
+        y = 2.0 * x * y + cy
+        x = x2 - y2 + cx
+    return out
+
+
+def make_input(size, seed=0):
+    """Return the grid's coordinates and the row index where each band starts."""
+    xs = np.linspace(-2.1, 0.7, size)
+    ys = np.linspace(-0.95, 0.95, max(1, size * 2 // 3))
+    bands = np.linspace(0, len(ys), N_BANDS + 1).astype(np.int64)
+    return xs, ys, bands
+
+
+def _run_bands(kernel, data, map_fn=map):
+    """Run ``kernel`` on every band, with ``map_fn`` deciding where they run."""
+    xs, ys, bands = data
+    out = np.empty((len(ys), len(xs)), dtype=np.int64)
+    slices = [slice(start, stop) for start, stop in zip(bands[:-1], bands[1:])]
+    list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows]), slices))
+    return out
+
+
+def serial(data, n_workers):
+    return _run_bands(escape_counts, data)
+
+
+def python_threads(data, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_bands(escape_counts, data, pool.map)
+
+
+def numpy_(data, n_workers):
+    return _run_bands(escape_counts_numpy, data)
+
+
+def numpy_threads(data, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_bands(escape_counts_numpy, data, pool.map)
+
+
+def numba_(data, n_workers):
+    return _run_bands(escape_counts_numba, data)
+
+
+def numba_threads(data, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_bands(escape_counts_numba, data, pool.map)
+
+
+def numba_prange(data, n_workers):
+    xs, ys, bands = data
+    numba.set_num_threads(n_workers)
+    out = np.empty((len(ys), len(xs)), dtype=np.int64)
+    return _escape_counts_prange(xs, ys, bands, out)
+
+
+def _band_counts(xs, ys):
+    return escape_counts(xs, ys, np.empty((len(ys), len(xs)), dtype=np.int64))
+
+
+def joblib_processes(data, n_workers):
+    xs, ys, bands = data
+    tasks = (delayed(_band_counts)(xs, ys[a:b]) for a, b in zip(bands[:-1], bands[1:]))
+    return np.vstack(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+VARIANTS = {
+    "serial": serial,
+    "python_threads": python_threads,
+    "numpy": numpy_,
+    "numpy_threads": numpy_threads,
+    "numba": numba_,
+    "numba_threads": numba_threads,
+    "numba_prange": numba_prange,
+    "joblib_processes": joblib_processes,
+}
+
+if __name__ == "__main__":
+    import os
+    import time
+
+    data = make_input(SIZES["small"])
+    expected = serial(data, 1)
+    for name, variant in VARIANTS.items():
+        start = time.perf_counter()
+        result = variant(data, os.cpu_count() or 1)
+        elapsed = time.perf_counter() - start
+        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")

@@ -1,0 +1,162 @@
+"""Estimate pi by counting random points that fall inside a quarter circle.
+
+Workload
+--------
+``size`` points (x, y) drawn uniformly from the unit square; the result is
+how many land inside the quarter circle, ``4 * count / size`` is about pi.
+The points come from a Lehmer generator (``state = state * 48271 % (2**31-1)``)
+run inside the kernel, so no point is stored: the work is CPU-bound integer
+arithmetic. Coordinates stay integers (``x*x + y*y < m*m``, below 2**63), so
+the count is exact and every variant must return the same integer.
+
+The points are cut into ``N_CHUNKS`` chunks fixed by the workload, each
+seeded from ``np.random.SeedSequence(seed).spawn(N_CHUNKS)``: the answer is
+the same for 1, 2 or 3 workers. The Lehmer generator is chosen over NumPy's
+``Generator`` because the same stream must come out of a pure-Python loop,
+a numba loop and NumPy: state ``k`` is ``seed * a**k mod m``, so NumPy can
+jump ahead and build a chunk's whole stream with array operations.
+
+What the GIL does to each variant
+---------------------------------
+serial: the chunks one after the other in a pure-Python loop; the reference.
+
+python_threads: the chunks on a thread pool. The loop is bytecode, so the
+GIL lets one thread run at a time: no speedup.
+
+numpy: each chunk's stream built and tested with array operations, on one
+thread.
+
+numpy_threads: the same on a thread pool. NumPy's ufuncs release the GIL on
+large arrays, so the chunks run at once; each chunk is 10**5 points or more.
+
+numba: the kernel compiled with ``numba.njit``, one thread.
+
+numba_threads: the kernel compiled with ``nogil=True``, chunks on a thread
+pool; the whole chunk runs without the GIL.
+
+numba_prange: a ``numba.prange`` loop over the chunks on numba's own threads.
+
+joblib_processes: the pure-Python kernel in loky worker processes, one GIL
+each; only seeds and counts cross between processes.
+
+Run it: ``python recipes/monte_carlo_pi.py``.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+
+SIZES = {"small": 200_000, "large": 10_000_000}
+N_CHUNKS = 64  # fixed by the workload, so the count never depends on workers
+MULTIPLIER = 48271  # the Lehmer (MINSTD) generator
+MODULUS = 2**31 - 1  # prime; products stay below 2**63 in int64
+BLOCK = 4096
+# MULTIPLIER**k mod MODULUS for k = 1..BLOCK: the numpy variants' jump-ahead table
+POWERS = np.array([pow(MULTIPLIER, k, MODULUS) for k in range(1, BLOCK + 1)])
+
+
+def count_inside(seed, n_points):
+    """Count the points of one Lehmer stream inside the quarter circle."""
+    state = seed
+    inside = 0
+    for _ in range(n_points):
+        state = state * MULTIPLIER % MODULUS
+        x = state
+        state = state * MULTIPLIER % MODULUS
+        if x * x + state * state < MODULUS * MODULUS:
+            inside += 1
+    return inside
+
+
+count_inside_numba = numba.njit(nogil=True, cache=True)(count_inside)
+
+
+@numba.njit(parallel=True, cache=True)
+def _count_inside_prange(chunks):
+    counts = np.zeros(len(chunks), dtype=np.int64)
+    for chunk in numba.prange(len(chunks)):
+        counts[chunk] = count_inside_numba(chunks[chunk, 0], chunks[chunk, 1])
+    return counts.sum()
+
+
+def count_inside_numpy(seed, n_points):
+    """Count like ``count_inside``, building the stream with array operations."""
+    n_states = 2 * n_points
+    n_blocks = -(-n_states // BLOCK)
+    # state b*BLOCK + k == state b*BLOCK times MULTIPLIER**k: one table lookup per block
+    block_starts = [seed * pow(MULTIPLIER, b * BLOCK, MODULUS) % MODULUS for b in range(n_blocks)]
+    states = (np.array(block_starts)[:, None] * POWERS % MODULUS).ravel()[:n_states]
+    x, y = states[0::2], states[1::2]
+    return int(np.count_nonzero(x * x + y * y < MODULUS * MODULUS))
+
+
+def make_input(size, seed=0):
+    """Return one row per chunk: (Lehmer seed, number of points)."""
+    children = np.random.SeedSequence(seed).spawn(N_CHUNKS)
+    seeds = [int(child.generate_state(1)[0]) % (MODULUS - 1) + 1 for child in children]
+    points = [size // N_CHUNKS + (i < size % N_CHUNKS) for i in range(N_CHUNKS)]
+    return np.array([seeds, points], dtype=np.int64).T.copy()
+
+
+def serial(chunks, n_workers):
+    return sum(count_inside(seed, n) for seed, n in chunks.tolist())
+
+
+def python_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_inside, *zip(*chunks.tolist())))
+
+
+def numpy_(chunks, n_workers):
+    return sum(count_inside_numpy(seed, n) for seed, n in chunks.tolist())
+
+
+def numpy_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_inside_numpy, *zip(*chunks.tolist())))
+
+
+def numba_(chunks, n_workers):
+    return sum(count_inside_numba(seed, n) for seed, n in chunks.tolist())
+
+
+def numba_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_inside_numba, *zip(*chunks.tolist())))
+
+
+def numba_prange(chunks, n_workers):
+    numba.set_num_threads(n_workers)
+    return int(_count_inside_prange(chunks))
+
+
+def joblib_processes(chunks, n_workers):
+    tasks = (delayed(count_inside)(seed, n) for seed, n in chunks.tolist())
+    return sum(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+VARIANTS = {
+    "serial": serial,
+    "python_threads": python_threads,
+    "numpy": numpy_,
+    "numpy_threads": numpy_threads,
+    "numba": numba_,
+    "numba_threads": numba_threads,
+    "numba_prange": numba_prange,
+    "joblib_processes": joblib_processes,
+}
+
+if __name__ == "__main__":
+    import os
+    import time
+
+    data = make_input(SIZES["small"])
+    expected = serial(data, 1)
+    print(f"pi is about {4 * expected / SIZES['small']:.5f}")
+    for name, variant in VARIANTS.items():
+        start = time.perf_counter()
+        result = variant(data, os.cpu_count() or 1)
+        elapsed = time.perf_counter() - start
+        print(f"{name:18} {elapsed:8.3f} s  agrees: {result == expected}")
