@@ -42,7 +42,9 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
         return Agreement(False, error, f"{wrong} of {want.size} values differ")
     nan_mismatch = np.isnan(want) != np.isnan(got)
     if nan_mismatch.any():
-        return Agreement(False, None, f"NaN in {int(nan_mismatch.sum())} place(s) where the reference differs")
+        return Agreement(
+            False, None, f"NaN in {int(nan_mismatch.sum())} place(s) where the reference differs"
+        )
     with np.errstate(invalid="ignore", over="ignore"):
         finite = ~np.isnan(want)
         diff = np.abs(got[finite] - want[finite])

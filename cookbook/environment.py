@@ -34,9 +34,9 @@ def numba_threading_layer() -> str:
     import numba
 
     try:
-        return str(numba.threading_layer())
+        return str(numba.threading_layer())  # type: ignore[attr-defined]
     except ValueError:  # raised until a parallel=True function has run
-        return f"not started (configured: {numba.config.THREADING_LAYER})"
+        return f"not started (configured: {numba.config.THREADING_LAYER})"  # type: ignore[attr-defined]
 
 
 def _version(name: str) -> str | None:

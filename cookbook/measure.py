@@ -51,7 +51,9 @@ def run_recipe(
     except Exception as error:
         for variant, count in steps:
             on_step(recipe.name, variant, count)
-            run.measurements.append(Measurement(variant, count, "ERROR", f"make_input failed: {_describe(error)}"))
+            run.measurements.append(
+                Measurement(variant, count, "ERROR", f"make_input failed: {_describe(error)}")
+            )
         return run
     reference: Any = None
     for variant, count in steps:

@@ -118,8 +118,7 @@ def _load_path(path: Path) -> Recipe:
     origin = spec.origin if spec else getattr(existing, "__file__", None)
     if origin is None or Path(origin).resolve() != path:
         raise RecipeError(
-            f"{path}: its name '{name}' is already taken by the module {origin or name}; "
-            "rename the file"
+            f"{path}: its name '{name}' is already taken by the module {origin or name}; rename the file"
         )
     return _from_module(_import(name, path))
 
@@ -136,8 +135,7 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     if missing:
         raise RecipeError(
-            f"{path}: not a recipe: it has no {', '.join(missing)} "
-            "(see the README, 'Write your own recipe')"
+            f"{path}: not a recipe: it has no {', '.join(missing)} (see the README, 'Write your own recipe')"
         )
     sizes, variants = module.SIZES, module.VARIANTS
     problems = []

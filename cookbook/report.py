@@ -14,7 +14,15 @@ from rich.table import Table
 
 from cookbook.results import Measurement, RecipeRun
 
-__all__ = ["format_seconds", "header_lines", "print_header", "print_run", "to_json", "write_json"]
+__all__ = [
+    "format_seconds",
+    "header_lines",
+    "pools_line",
+    "print_header",
+    "print_run",
+    "to_json",
+    "write_json",
+]
 
 SCHEMA_VERSION = 1
 
@@ -31,21 +39,28 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def header_lines(env: dict[str, Any]) -> list[str]:
-    """Describe the machine and interpreter in a few lines."""
+    """Describe the machine, the interpreter and the libraries in a few lines."""
     cores = env["cores"]
     gil = "GIL enabled" if env["gil_enabled"] else "GIL disabled"
     if env["free_threaded_build"]:
         gil += " (free-threaded build)"
     libraries = ", ".join(f"{k} {v}" for k, v in env["libraries"].items() if v)
-    pools = ", ".join(f"{p['internal_api']} {p['num_threads']} threads" for p in env["blas_pools"]) or "none loaded"
     return [
         f"Python {env['python']} ({env['implementation']}), {gil}, "
         f"switch interval {env['switch_interval_s'] * 1e3:g} ms",
-        f"{env['cpu']}: {cores['usable']} usable cores ({cores['logical']} logical, {cores['physical']} physical); "
+        f"{env['cpu']}: {cores['usable']} usable cores "
+        f"({cores['logical']} logical, {cores['physical']} physical); "
         f"speedup cannot exceed {cores['usable']}x here",
         f"{libraries}",
-        f"thread pools: {pools}; numba threading layer: {env['numba_threading_layer']}",
     ]
+
+
+def pools_line(env: dict[str, Any]) -> str:
+    """The native thread pools and numba's threading layer: known once the recipes have run."""
+    pools = ", ".join(
+        f"{p['internal_api']} ({p['prefix']}) {p['num_threads']} threads" for p in env["blas_pools"]
+    )
+    return f"thread pools: {pools or 'none loaded'}; numba threading layer: {env['numba_threading_layer']}"
 
 
 def print_header(console: Console, env: dict[str, Any]) -> None:
@@ -69,12 +84,21 @@ def _ratio(value: float | None) -> str:
 def print_run(console: Console, run: RecipeRun) -> None:
     """Print one recipe's table."""
     table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
-    for column in ("variant", "workers", "first call", "median (min-max)", "speedup", "efficiency", "agreement"):
+    for column in (
+        "variant",
+        "workers",
+        "first call",
+        "median (min-max)",
+        "speedup",
+        "efficiency",
+        "agreement",
+    ):
         table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
     for m in run.measurements:
         spread = "-"
         if m.timing:
-            spread = f"{format_seconds(m.timing.median_s)} ({format_seconds(m.timing.min_s)}-{format_seconds(m.timing.max_s)})"
+            low, high = format_seconds(m.timing.min_s), format_seconds(m.timing.max_s)
+            spread = f"{format_seconds(m.timing.median_s)} ({low}-{high})"
         style = None if m.status == "OK" else "red"
         table.add_row(
             m.variant,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -90,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET", help="all, list, recipe names, or recipe files")
+    parser.add_argument(
+        "targets", nargs="+", metavar="TARGET", help="all, list, recipe names, or recipe files"
+    )
     parser.add_argument(
         "--size",
         type=_size,
@@ -110,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[,NAME...]",
         help="run only these variants ('serial' always runs: it is the reference)",
     )
-    parser.add_argument("--repeat", type=_positive_int, default=5, metavar="N", help="timed calls per variant (default 5)")
+    parser.add_argument(
+        "--repeat", type=_positive_int, default=5, metavar="N", help="timed calls per variant (default 5)"
+    )
     parser.add_argument(
         "--warmup",
         type=_count,
@@ -124,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check agreement only: one call per variant, no warm-up or timing (fast, for CI)",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results and environment to PATH")
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results and environment to PATH"
+    )
     return parser
 
 
@@ -135,8 +142,11 @@ def _check_output_path(path: Path) -> None:
         raise UsageError(f"--json {path}: is a folder, not a file")
     if not folder.is_dir():
         raise UsageError(f"--json {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"--json {path}: the folder {folder} is not writable")
+    try:  # a real write, because os.access says yes to root everywhere
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"--json {path}: cannot write in {folder} ({error.strerror})") from None
 
 
 def _load_targets(targets: Sequence[str]) -> list[Recipe]:
@@ -202,7 +212,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     # Collected again after the run: numba's threading layer and the BLAS pools are known now.
     env = environment.collect()
     stdout.print()
-    stdout.print(report.header_lines(env)[-1], markup=False, highlight=False)
+    stdout.print(report.pools_line(env), markup=False, highlight=False)
     if args.json:
         options = {
             "targets": args.targets,
@@ -238,7 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             known = {v for r in recipes for v in r.variants}
             unknown = [v for v in args.variants if v not in known]
             if unknown:
-                raise UsageError(f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})")
+                raise UsageError(
+                    f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
+                )
         return _run(args, recipes, workers)
     except (UsageError, RecipeError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

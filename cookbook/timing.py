@@ -37,9 +37,7 @@ def time_call(call: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def time_repeats(
-    call: Callable[[], Any], *, warm_up: Callable[[], Any], warmups: int, repeat: int
-) -> Timing:
+def time_repeats(call: Callable[[], Any], *, warm_up: Callable[[], Any], warmups: int, repeat: int) -> Timing:
     """Call ``warm_up`` ``warmups`` times, then time ``call`` ``repeat`` times.
 
     The warm-up matters for process pools: CPython 3.11 specialises a

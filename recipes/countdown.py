@@ -112,8 +112,7 @@ VARIANTS = {
     "joblib_processes": joblib_processes,
 }
 NOT_APPLICABLE = {
-    "numpy_threads": "a countdown is a chain of dependent scalar steps; "
-    "NumPy has no operation for it",
+    "numpy_threads": "a countdown is a chain of dependent scalar steps; NumPy has no operation for it",
 }
 
 if __name__ == "__main__":

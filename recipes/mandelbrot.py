@@ -43,6 +43,7 @@ Run it: ``python recipes/mandelbrot.py``.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numba
 import numpy as np
@@ -118,7 +119,7 @@ def _run_bands(kernel, data, map_fn=map):
     """Run ``kernel`` on every band, with ``map_fn`` deciding where they run."""
     xs, ys, bands = data
     out = np.empty((len(ys), len(xs)), dtype=np.int64)
-    slices = [slice(start, stop) for start, stop in zip(bands[:-1], bands[1:])]
+    slices = [slice(start, stop) for start, stop in pairwise(bands.tolist())]
     list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows]), slices))
     return out
 
@@ -163,7 +164,7 @@ def _band_counts(xs, ys):
 
 def joblib_processes(data, n_workers):
     xs, ys, bands = data
-    tasks = (delayed(_band_counts)(xs, ys[a:b]) for a, b in zip(bands[:-1], bands[1:]))
+    tasks = (delayed(_band_counts)(xs, ys[a:b]) for a, b in pairwise(bands.tolist()))
     return np.vstack(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 

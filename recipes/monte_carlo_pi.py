@@ -106,7 +106,7 @@ def serial(chunks, n_workers):
 
 def python_threads(chunks, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return sum(pool.map(count_inside, *zip(*chunks.tolist())))
+        return sum(pool.map(count_inside, *chunks.T.tolist()))
 
 
 def numpy_(chunks, n_workers):
@@ -115,7 +115,7 @@ def numpy_(chunks, n_workers):
 
 def numpy_threads(chunks, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return sum(pool.map(count_inside_numpy, *zip(*chunks.tolist())))
+        return sum(pool.map(count_inside_numpy, *chunks.T.tolist()))
 
 
 def numba_(chunks, n_workers):
@@ -124,7 +124,7 @@ def numba_(chunks, n_workers):
 
 def numba_threads(chunks, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return sum(pool.map(count_inside_numba, *zip(*chunks.tolist())))
+        return sum(pool.map(count_inside_numba, *chunks.T.tolist()))
 
 
 def numba_prange(chunks, n_workers):

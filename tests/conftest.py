@@ -1,0 +1,44 @@
+"""Shared fixtures. numba sizes its thread pool at import: leave room for 3 workers."""
+
+import os
+import textwrap
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "4")
+
+_serial_number = count()
+
+
+@pytest.fixture
+def write_recipe(tmp_path):
+    """Write a recipe file with a unique module name and return its path."""
+
+    def write(body: str) -> Path:
+        path = tmp_path / f"fake_recipe_{os.getpid()}_{next(_serial_number)}.py"
+        path.write_text(textwrap.dedent(body))
+        return path
+
+    return write
+
+
+GOOD_RECIPE = """
+    import numpy as np
+    from joblib import Parallel, delayed
+
+    SIZES = {"small": 8, "large": 16}
+
+
+    def make_input(size, seed=0):
+        return np.random.default_rng(seed).integers(0, 100, size)
+
+
+    def square(x):
+        return x * x
+
+
+    def serial(data, n_workers):
+        return np.array([square(x) for x in data.tolist()])
+"""

@@ -1,0 +1,155 @@
+"""The command line, in-process and once through a real subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cookbook.run import main
+from tests.conftest import GOOD_RECIPE
+
+ONE_LINE = 1
+
+
+def _error_lines(capsys):
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err.strip().splitlines()
+
+
+def test_list_shows_each_recipe_with_its_variants(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    by_name = {line.split()[0]: line for line in lines}
+    assert {"countdown", "monte_carlo_pi", "mandelbrot"} <= by_name.keys()
+    assert "numba_threads" in by_name["countdown"]
+    assert "not applicable: numpy_threads" in by_name["countdown"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["countdwn"], "did you mean 'countdown'"),
+        (["nope"], "valid: all, list, countdown"),
+        (["countdown", "--workers", "0"], "0 must be 1 or more"),
+        (["countdown", "--workers", "-1"], "must be 1 or more"),
+        (["countdown", "--workers", "abc"], "'abc' is not a whole number"),
+        (["countdown", "--size", "huge"], "'huge' is not small, large"),
+        (["countdown", "--repeat", "0"], "must be 1 or more"),
+        (["countdown", "--variants", "numba_treads"], "unknown numba_treads"),
+        (["missing/recipe.py"], "missing/recipe.py: no such file"),
+        (["countdown", "--json", "/no/such/folder/out.json"], "does not exist"),
+        (["countdown", "--json", "/proc/out.json"], "cannot write in /proc"),
+        ([], "the following arguments are required: TARGET"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    lines = _error_lines(capsys)
+    assert len(lines) == ONE_LINE and message in lines[0], lines
+
+
+def test_a_file_that_is_not_a_recipe_is_named(capsys, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    assert main([str(path)]) == 2
+    assert "not a Python file" in _error_lines(capsys)[0]
+
+
+def test_mismatch_is_reported_and_exits_1(capsys, write_recipe):
+    path = write_recipe(
+        GOOD_RECIPE
+        + """
+    def python_threads(data, n_workers):
+        return serial(data, n_workers) + 1
+
+
+    VARIANTS = {"serial": serial, "python_threads": python_threads}
+    """
+    )
+    assert main([str(path), "--check-only", "--workers", "1,3"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("MISMATCH (max error 1") == 2
+
+
+def test_raising_variant_is_reported_and_the_rest_still_run(capsys, write_recipe, tmp_path):
+    path = write_recipe(
+        GOOD_RECIPE
+        + """
+    def python_threads(data, n_workers):
+        raise RuntimeError("the kernel fell over")
+
+
+    def numpy(data, n_workers):
+        return data * data
+
+
+    VARIANTS = {"serial": serial, "python_threads": python_threads, "numpy": numpy}
+    """
+    )
+    out_json = tmp_path / "run.json"
+    assert main([str(path), "--repeat", "2", "--warmup", "1", "--workers", "1", "--json", str(out_json)]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: RuntimeError: the kernel fell over" in out
+    record = json.loads(out_json.read_text())
+    statuses = {m["variant"]: m["status"] for m in record["recipes"][0]["measurements"]}
+    assert statuses == {"serial": "OK", "python_threads": "ERROR", "numpy": "OK"}
+    numpy_row = record["recipes"][0]["measurements"][2]
+    assert len(numpy_row["repeats_s"]) == 2 and numpy_row["speedup"] > 0 and numpy_row["efficiency"] > 0
+
+
+def test_subprocess_run_writes_json_and_exits_0(tmp_path):
+    out_json = tmp_path / "countdown.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookbook.run",
+            "countdown",
+            "--check-only",
+            "--workers",
+            "1,2",
+            "--json",
+            str(out_json),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "GIL enabled" in done.stdout and "usable cores" in done.stdout
+    record = json.loads(out_json.read_text())
+    assert record["ok"] is True and record["options"]["size"] == "small"
+    env = record["environment"]
+    assert {
+        "python",
+        "gil_enabled",
+        "cores",
+        "libraries",
+        "blas_pools",
+        "numba_threading_layer",
+    } <= env.keys()
+    rows = {(m["variant"], m["workers"]) for m in record["recipes"][0]["measurements"]}
+    assert ("joblib_processes", 2) in rows and ("numba", 1) in rows
+    assert all(m["status"] == "OK" for m in record["recipes"][0]["measurements"])
+
+
+def test_the_readme_example_recipe_passes(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Write your own recipe", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / f"readme_example_{os.getpid()}.py"
+    path.write_text(code)
+    out_json = tmp_path / "example.json"
+    assert main([str(path), "--check-only", "--workers", "1,2", "--json", str(out_json)]) == 0
+    rows = json.loads(out_json.read_text())["recipes"][0]["measurements"]
+    assert [(m["variant"], m["workers"], m["status"]) for m in rows] == [
+        ("serial", 1, "OK"),
+        ("numpy_threads", 1, "OK"),
+        ("numpy_threads", 2, "OK"),
+        ("joblib_processes", 1, "OK"),
+        ("joblib_processes", 2, "OK"),
+    ]

@@ -1,0 +1,114 @@
+"""The harness on its own: agreement, timing calls, recipe loading and its errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from cookbook import report
+from cookbook.agreement import compare
+from cookbook.measure import plan, run_recipe
+from cookbook.recipe import RecipeError, is_single_threaded, load
+from cookbook.timing import time_repeats
+from tests.conftest import GOOD_RECIPE
+
+
+def test_integers_agree_only_exactly():
+    assert compare(np.arange(5), np.arange(5)).ok
+    result = compare(np.arange(5), np.arange(5) + np.array([0, 0, 3, 0, 0]))
+    assert not result.ok and result.max_error == 3.0 and "1 of 5" in result.detail
+
+
+def test_floats_agree_within_the_stated_tolerance():
+    assert compare(1.0, 1.0 + 1e-10, rtol=1e-9).ok
+    far = compare(1.0, 1.0 + 1e-6, rtol=1e-9)
+    assert not far.ok and far.max_error == pytest.approx(1e-6)
+    assert not compare(1.0, 1.0 + 1e-15).ok  # no tolerance stated: exact
+
+
+def test_shape_dtype_and_nan_mismatches_are_explained():
+    assert "shape (3,), expected (4,)" in compare(np.zeros(4), np.zeros(3)).detail
+    assert "integer dtype" in compare(np.arange(3), np.arange(3.0)).detail
+    assert "NaN" in compare(np.ones(3), np.array([1.0, np.nan, 1.0]), rtol=1).detail
+    assert compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0])).ok
+
+
+def test_warm_up_calls_come_before_the_timed_repeats():
+    calls = []
+    timing = time_repeats(
+        lambda: calls.append("timed"), warm_up=lambda: calls.append("warm"), warmups=3, repeat=4
+    )
+    assert calls == ["warm"] * 3 + ["timed"] * 4
+    assert len(timing.repeats_s) == 4 and timing.min_s <= timing.median_s <= timing.max_s
+
+
+def test_one_thread_variants_run_at_one_worker_only():
+    assert is_single_threaded("numba") and is_single_threaded("serial")
+    assert not is_single_threaded("numba_threads")
+    steps = plan(load("countdown"), None, [1, 3])
+    assert steps[0] == ("serial", 1)
+    assert ("numba", 1) in steps and ("numba", 3) not in steps
+    assert ("numba_threads", 3) in steps
+
+
+def test_recipe_by_path_runs_its_process_pool_variant(write_recipe):
+    path = write_recipe(
+        GOOD_RECIPE
+        + """
+    def joblib_processes(data, n_workers):
+        tasks = (delayed(square)(x) for x in data.tolist())
+        return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+    VARIANTS = {"serial": serial, "joblib_processes": joblib_processes}
+    """
+    )
+    run = run_recipe(
+        load(str(path)), size="small", variants=None, workers=[2], repeat=1, warmups=0, check_only=False
+    )
+    assert [(m.variant, m.workers, m.status) for m in run.measurements] == [
+        ("serial", 1, "OK"),
+        ("joblib_processes", 2, "OK"),
+    ], run.measurements
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("SIZES = {'small': 1, 'large': 2}\n", "it has no make_input, VARIANTS"),
+        ("import no_such_module_here\n", "cannot import it: ModuleNotFoundError"),
+        ("def broken(:\n", "cannot import it: SyntaxError"),
+        (GOOD_RECIPE + "\n    VARIANTS = {'other': serial}\n", "first entry is 'serial'"),
+        (
+            GOOD_RECIPE.replace('"large": 16', '"large": -1') + "\n    VARIANTS = {'serial': serial}\n",
+            "positive",
+        ),
+    ],
+)
+def test_broken_recipe_file_names_the_file_and_what_is_wrong(write_recipe, body, message):
+    path = write_recipe(body)
+    with pytest.raises(RecipeError) as error:
+        load(str(path))
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_a_recipe_file_cannot_shadow_a_real_module(tmp_path):
+    path = tmp_path / "json.py"
+    path.write_text(GOOD_RECIPE)
+    with pytest.raises(RecipeError, match="already taken"):
+        load(str(path))
+
+
+def test_json_is_written_atomically(tmp_path, monkeypatch):
+    target = tmp_path / "out.json"
+    report.write_json(target, {"a": 1})
+    assert json.loads(target.read_text()) == {"a": 1}
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(json, "dump", fail)
+    with pytest.raises(OSError):
+        report.write_json(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 1}  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary left behind
