@@ -84,32 +84,20 @@ def _ratio(value: float | None) -> str:
 def print_run(console: Console, run: RecipeRun) -> None:
     """Print one recipe's table."""
     table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
-    for column in (
-        "variant",
-        "workers",
-        "first call",
-        "median (min-max)",
-        "speedup",
-        "efficiency",
-        "agreement",
-    ):
+    timed = any(m.timing for m in run.measurements)  # not with --check-only
+    columns = ["variant", "workers", "first call"]
+    columns += ["median (min-max)", "speedup", "efficiency"] if timed else []
+    for column in [*columns, "agreement"]:
         table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
     for m in run.measurements:
-        spread = "-"
-        if m.timing:
-            low, high = format_seconds(m.timing.min_s), format_seconds(m.timing.max_s)
-            spread = f"{format_seconds(m.timing.median_s)} ({low}-{high})"
-        style = None if m.status == "OK" else "red"
-        table.add_row(
-            m.variant,
-            str(m.workers),
-            format_seconds(m.first_s),
-            spread,
-            _ratio(run.speedup(m)),
-            _ratio(run.efficiency(m)),
-            _agreement(m),
-            style=style,
-        )
+        cells = [m.variant, str(m.workers), format_seconds(m.first_s)]
+        if timed:
+            spread = "-"
+            if m.timing:
+                low, high = format_seconds(m.timing.min_s), format_seconds(m.timing.max_s)
+                spread = f"{format_seconds(m.timing.median_s)} ({low}-{high})"
+            cells += [spread, _ratio(run.speedup(m)), _ratio(run.efficiency(m))]
+        table.add_row(*cells, _agreement(m), style=None if m.status == "OK" else "red")
     console.print(table)
     for variant, reason in run.not_applicable.items():
         console.print(f"  {variant}: not applicable: {reason}", highlight=False, markup=False)

@@ -6,7 +6,8 @@ Workload
 few integer operations on Python objects, so the work is pure interpreter
 time: CPU-bound, no memory traffic, no library call that could drop the GIL.
 A bare ``while n > 0: n -= 1`` would not do for numba: LLVM replaces that loop
-with its closed form, and ``njit`` counted down from 10**12 in under 1 µs.
+with its closed form: compiled, it counted down from 10**12 in under 1 µs
+(2026-11-25, the machine below).
 So each step also folds ``n`` into a checksum modulo a prime, a recurrence
 with no closed form; the checksums are the result (exact integers).
 
@@ -35,6 +36,16 @@ countdowns to numba's own thread pool, with less overhead than Python threads.
 joblib_processes: the pure-Python countdowns in joblib worker processes
 (loky). Each process has its own interpreter and GIL, so they run at once; the
 price is process start-up and pickling arguments and results.
+
+Measured
+--------
+``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
+EPYC virtual machine, Python 3.11.7, numba 0.68.1; medians of 5 calls:
+serial 1.84 s; python_threads on 2 threads 2.01 s (0.91x serial: the GIL);
+numba 160 ms (11.5x: the modulo chain keeps even compiled code busy);
+numba_threads on 2 threads 83.6 ms (efficiency 0.96); numba_prange 79.9 ms
+(1.00); joblib_processes on 2 processes 1.01 s (1.81x serial), after a
+first call of 1.82 s that started the pool and ran in unwarmed workers.
 
 Run it: ``python recipes/countdown.py``.
 """
