@@ -39,6 +39,15 @@ def numba_threading_layer() -> str:
         return f"not started (configured: {numba.config.THREADING_LAYER})"  # type: ignore[attr-defined]
 
 
+def _numba_num_threads() -> int | None:
+    """The size of numba's thread pool (NUMBA_NUM_THREADS), once numba is loaded."""
+    if "numba" not in sys.modules:
+        return None
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+
+
 def _version(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -85,5 +94,5 @@ def collect() -> dict[str, Any]:
         "libraries": {name: _version(name) for name in LIBRARIES},
         "blas_pools": _blas_pools(),
         "numba_threading_layer": numba_threading_layer(),
-        "numba_num_threads": os.environ.get("NUMBA_NUM_THREADS"),
+        "numba_num_threads": _numba_num_threads(),
     }

@@ -153,7 +153,7 @@ def _load_targets(targets: Sequence[str]) -> list[Recipe]:
     recipes: list[Recipe] = []
     for target in targets:
         for recipe in load_all() if target == "all" else [load(target)]:
-            if recipe.name not in {r.name for r in recipes}:
+            if recipe.path not in {r.path for r in recipes}:
                 recipes.append(recipe)
     return recipes
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,12 @@ def test_the_readme_example_recipe_passes(tmp_path):
         ("joblib_processes", 1, "OK"),
         ("joblib_processes", 2, "OK"),
     ]
+
+
+def test_own_recipe_named_like_a_packaged_one_is_kept(capsys, tmp_path):
+    folder = tmp_path / f"own_{os.getpid()}"
+    folder.mkdir()
+    (folder / "countdown.py").write_text(textwrap.dedent(GOOD_RECIPE) + "\nVARIANTS = {'serial': serial}\n")
+    assert main(["list", "all", str(folder / "countdown.py")]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names.count("countdown") == 2
