@@ -34,7 +34,7 @@ def test_list_shows_each_recipe_with_its_variants(capsys):
     ("argv", "message"),
     [
         (["countdwn"], "did you mean 'countdown'"),
-        (["nope"], "valid: all, list, countdown"),
+        (["nope"], "valid: all, list, count_primes, countdown, mandelbrot"),
         (["countdown", "--workers", "0"], "0 must be 1 or more"),
         (["countdown", "--workers", "-1"], "must be 1 or more"),
         (["countdown", "--workers", "abc"], "'abc' is not a whole number"),

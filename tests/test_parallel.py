@@ -29,6 +29,13 @@ KERNELS = {
         "numba_threads": "count_inside_numba",
         "joblib_processes": "count_inside",
     },
+    "count_primes": {
+        "python_threads": "count_primes",
+        "numpy_threads": "count_primes_numpy",
+        "numba_threads": "count_primes_numba",
+        "numba_threads_static": "count_primes_numba",
+        "joblib_processes": "count_primes",
+    },
     "mandelbrot": {
         "python_threads": "escape_counts",
         "numpy_threads": "escape_counts_numpy",
@@ -38,6 +45,7 @@ KERNELS = {
 }
 PRANGE_KERNELS = {
     "countdown": "_countdown_prange",
+    "count_primes": "_count_primes_prange",
     "monte_carlo_pi": "_count_inside_prange",
     "mandelbrot": "_escape_counts_prange",
 }
