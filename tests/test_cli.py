@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cookbook.recipe import packaged_names
 from cookbook.run import main
 from tests.conftest import GOOD_RECIPE
 
@@ -34,7 +35,7 @@ def test_list_shows_each_recipe_with_its_variants(capsys):
     ("argv", "message"),
     [
         (["countdwn"], "did you mean 'countdown'"),
-        (["nope"], "valid: all, list, count_primes, countdown, mandelbrot"),
+        (["nope"], "unknown recipe 'nope' (valid: all, list, "),
         (["countdown", "--workers", "0"], "0 must be 1 or more"),
         (["countdown", "--workers", "-1"], "must be 1 or more"),
         (["countdown", "--workers", "abc"], "'abc' is not a whole number"),
@@ -51,6 +52,12 @@ def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
     assert main(argv) == 2
     lines = _error_lines(capsys)
     assert len(lines) == ONE_LINE and message in lines[0], lines
+
+
+def test_unknown_recipe_lists_every_valid_name(capsys):
+    assert main(["nope"]) == 2
+    line = _error_lines(capsys)[0]
+    assert all(name in line for name in packaged_names())
 
 
 def test_a_file_that_is_not_a_recipe_is_named(capsys, tmp_path):

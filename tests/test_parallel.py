@@ -7,6 +7,7 @@ wrapped from Python, so for them the test checks the compile flags that let
 them run in parallel (``nogil``, ``parallel``).
 """
 
+import importlib
 import sys
 
 import numba
@@ -18,16 +19,11 @@ from tests.concurrency_probe import OverlapBarrier
 
 # The module-level function each variant hands to its threads or processes.
 KERNELS = {
-    "countdown": {
-        "python_threads": "countdown",
-        "numba_threads": "countdown_numba",
-        "joblib_processes": "countdown",
-    },
-    "monte_carlo_pi": {
-        "python_threads": "count_inside",
-        "numpy_threads": "count_inside_numpy",
-        "numba_threads": "count_inside_numba",
-        "joblib_processes": "count_inside",
+    "black_scholes": {
+        "python_threads": "call_prices",
+        "numpy_threads": "call_prices_numpy",
+        "numba_threads": "call_prices_numba",
+        "joblib_processes": "call_prices_lists",
     },
     "count_primes": {
         "python_threads": "count_primes",
@@ -36,18 +32,101 @@ KERNELS = {
         "numba_threads_static": "count_primes_numba",
         "joblib_processes": "count_primes",
     },
+    "countdown": {
+        "python_threads": "countdown",
+        "numba_threads": "countdown_numba",
+        "joblib_processes": "countdown",
+    },
+    "fft_batch": {
+        "python_threads": "fft_chunk",
+        "numpy_threads": "fft_numpy",
+        "numba_threads": "fft_rows_numba",
+        "scipy_threads": "fft_scipy",
+        "joblib_processes": "fft_chunk",
+    },
+    "file_checksums": {
+        "python_threads": "checksum",
+        "python_threads_small_blocks": "checksum",
+        "joblib_processes": "checksum",
+    },
+    "heat_stencil": {
+        "python_threads": "heat_rows",
+        "numpy_threads": "heat_rows_numpy",
+        "numba_threads": "heat_rows_numba",
+        "scipy_threads": "heat_rows_scipy",
+        "joblib_processes": "_band_step",
+        "memmap_processes": "_band_step_shared",
+    },
+    "histogram": {
+        "python_threads": "bin_counts",
+        "numpy_threads": "bin_counts_numpy",
+        "numba_threads": "bin_counts_numba",
+        "joblib_processes": "_python_counts",
+    },
     "mandelbrot": {
         "python_threads": "escape_counts",
         "numpy_threads": "escape_counts_numpy",
         "numba_threads": "escape_counts_numba",
         "joblib_processes": "_band_counts",
     },
+    "matmul_blas": {
+        "python_threads": "product_python",
+        "numpy_threads": "product_blas",
+        "numpy_threads_oversubscribed": "product_blas",
+        "numpy_processes": "product_blas",
+        "numba_threads": "matmul_numba",
+        "joblib_processes": "product_python",
+    },
+    "monte_carlo_pi": {
+        "python_threads": "count_inside",
+        "numpy_threads": "count_inside_numpy",
+        "numba_threads": "count_inside_numba",
+        "joblib_processes": "count_inside",
+    },
+    "pairwise_distances": {
+        "python_threads": "nearest_distances",
+        "numpy_threads": "nearest_distances_numpy",
+        "numba_threads": "nearest_distances_numba",
+        "scipy_threads": "nearest_distances_scipy",
+        "joblib_processes": "block_distances",
+    },
+    "quad_callback": {
+        "python_threads": "integrate_chunk",
+        "numpy_threads": "fixed_rule_numpy",
+        "numba_threads": "integrate_chunk",
+        "joblib_processes": "integrate_chunk",
+    },
+    "sort_chunks": {
+        "python_threads": "sort_run",
+        "numpy_threads": "sort_run_numpy",
+        "numba_threads": "sort_run_numba",
+        "joblib_processes": "_python_sort",
+    },
+    "stream_triad": {
+        "python_threads": "triad_sum",
+        "numpy_threads": "triad_sum_numpy",
+        "numba_threads": "triad_sum_numba",
+        "joblib_processes": "triad_sum_lists",
+        "numpy_processes": "triad_sum_new",
+    },
 }
 PRANGE_KERNELS = {
-    "countdown": "_countdown_prange",
+    "black_scholes": "_call_prices_prange",
     "count_primes": "_count_primes_prange",
-    "monte_carlo_pi": "_count_inside_prange",
+    "countdown": "_countdown_prange",
+    "fft_batch": "_fft_rows_prange",
+    "heat_stencil": "_heat_prange",
+    "histogram": "_bin_counts_prange",
     "mandelbrot": "_escape_counts_prange",
+    "matmul_blas": "_matmul_prange",
+    "monte_carlo_pi": "_count_inside_prange",
+    "pairwise_distances": "_nearest_distances_prange",
+    "sort_chunks": "_sort_chunks_prange",
+    "stream_triad": "_triad_sum_prange",
+}
+# Variants that hand the parallelism to a library call: (module, function, keyword that sets its threads).
+DELEGATED = {
+    "fft_batch": {"scipy_workers": ("scipy.fft", "fft", "workers")},
 }
 CASES = [(name, variant) for name, kernels in KERNELS.items() for variant in kernels]
 
@@ -55,10 +134,10 @@ CASES = [(name, variant) for name, kernels in KERNELS.items() for variant in ker
 def test_every_parallel_variant_is_probed():
     for recipe in load_all():
         parallel = {v for v in recipe.variants if not is_single_threaded(v)}
-        probed = set(KERNELS.get(recipe.name, {})) | (
-            {"numba_prange"} if recipe.name in PRANGE_KERNELS else set()
-        )
-        assert parallel == probed, f"{recipe.name}: add its kernels to KERNELS in {__file__}"
+        probed = set(KERNELS.get(recipe.name, {})) | set(DELEGATED.get(recipe.name, {}))
+        if recipe.name in PRANGE_KERNELS:
+            probed.add("numba_prange")
+        assert parallel == probed, f"{recipe.name}: list its parallel kernels in {__file__}"
 
 
 @pytest.mark.parametrize(("name", "variant"), CASES)
@@ -74,10 +153,31 @@ def test_variant_runs_two_calls_at_once(name, variant, tmp_path, monkeypatch):
     recipe.variants[variant](data, 2)
 
 
+@pytest.mark.parametrize(
+    ("name", "variant"), [(name, variant) for name, variants in DELEGATED.items() for variant in variants]
+)
+def test_delegated_variant_asks_the_library_for_its_workers(name, variant, monkeypatch):
+    module_name, function_name, keyword = DELEGATED[name][variant]
+    library = importlib.import_module(module_name)
+    real, asked = getattr(library, function_name), []
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get(keyword))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(library, function_name, spy)
+    recipe = load(name)
+    recipe.variants[variant](recipe.make_input(recipe.sizes["small"]), 2)
+    assert asked and set(asked) == {2}
+
+
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_compiled_kernels_can_run_in_parallel(name):
     module = sys.modules[f"recipes.{name}"]
-    assert getattr(module, KERNELS[name]["numba_threads"]).targetoptions.get("nogil") is True
+    compiled = [k for k in KERNELS[name].values() if hasattr(getattr(module, k), "targetoptions")]
+    assert all(getattr(module, k).targetoptions.get("nogil") is True for k in compiled)
+    if name not in PRANGE_KERNELS:
+        return
     assert getattr(module, PRANGE_KERNELS[name]).targetoptions.get("parallel") is True
     recipe = load(name)
     recipe.variants["numba_prange"](recipe.make_input(recipe.sizes["small"]), 2)

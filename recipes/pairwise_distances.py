@@ -1,0 +1,215 @@
+"""Distance from every point to its nearest neighbour: O(n^2) pairs, even work per row.
+
+Workload
+--------
+``size`` points drawn uniformly in the unit cube; for each point, the
+distance to the nearest other point, found by measuring the distance to every
+other point (brute force, ``size * (size - 1)`` pairs). It is CPU-bound: the
+coordinates fit in cache and each pair costs three subtractions, three
+multiply-adds and a comparison. Every row costs the same, so the rows are cut
+into ``N_BLOCKS`` equal blocks fixed by the workload and any split balances.
+The result is one float per point, and the minimum picks the same pair in
+every variant: only the last bits of one square root can differ (see
+``RTOL``).
+
+The coordinates come as one row per axis, shape ``(3, size)``: the kernel
+reads three contiguous rows, and ``cdist`` takes the transposed view, one
+point per row.
+
+What the GIL does to each variant
+---------------------------------
+serial: the blocks one after the other, a pure-Python double loop over the
+block's rows and all points (coordinates as Python lists); the reference.
+
+python_threads: blocks on a thread pool. The double loop is bytecode, so the
+GIL lets one thread run at a time: no speedup.
+
+numpy: each block as arrays: the block's coordinates minus all points',
+broadcast to a (block rows, size) array of squared distances, then the
+minimum of each row; on one thread.
+
+numpy_threads: the same, blocks on a thread pool. Each step is a ufunc or
+reduction over the whole (block rows, size) array, and NumPy releases the
+GIL inside those, so the blocks run at once. Each block also writes and
+reads several temporaries of that size, so memory traffic is part of the
+cost.
+
+numba: the kernel compiled with ``numba.njit``, on one thread.
+
+numba_threads: the kernel compiled with ``nogil=True``, blocks on a thread
+pool; a block's whole double loop runs without the GIL.
+
+numba_prange: a ``numba.prange`` loop over the blocks on numba's own threads.
+
+scipy_threads: ``scipy.spatial.distance.cdist`` from the block's points to
+all points, then each row's minimum off the diagonal, blocks on a thread
+pool. For the Euclidean metric ``cdist`` calls SciPy's C++ code, which
+releases the GIL with ``py::gil_scoped_release`` around the whole distance
+loop (``cdist_unweighted`` in ``scipy/spatial/src/distance_pybind.cpp``), so
+the blocks run at once. It computes and stores every distance, square root
+included, before the minimum is taken.
+
+joblib_processes: the pure-Python kernel on blocks in loky worker processes,
+one GIL each; every task receives the coordinates and returns its block's
+distances.
+
+Run it: ``python recipes/pairwise_distances.py``.
+"""
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.spatial.distance import cdist
+
+SIZES = {"small": 600, "large": 4500}  # number of points
+N_BLOCKS = 32  # blocks of rows, fixed by the workload
+# Each distance is the square root of three squares added up. The kernel,
+# NumPy, numba and SciPy's cdist all add them in axis order, and agreed to the
+# bit at the small size here; a build that fuses multiply-adds or reorders
+# the sum would move the last bit or two (about 1e-16 relative). The minimum
+# itself is exact, so 1e-12 is a wide margin.
+RTOL = 1e-12
+
+
+def nearest_distances(xs, ys, zs, start, stop, out):
+    """Set ``out[i - start]`` to the distance from point ``i`` to its nearest other point."""
+    n = len(xs)
+    for i in range(start, stop):
+        x, y, z = xs[i], ys[i], zs[i]
+        best = math.inf
+        for j in range(n):
+            if j != i:
+                dx = xs[j] - x
+                dy = ys[j] - y
+                dz = zs[j] - z
+                d2 = dx * dx + dy * dy + dz * dz
+                if d2 < best:
+                    best = d2
+        out[i - start] = math.sqrt(best)
+    return out
+
+
+nearest_distances_numba = numba.njit(nogil=True, cache=True)(nearest_distances)
+
+
+@numba.njit(parallel=True, cache=True)
+def _nearest_distances_prange(coords, bounds, out):
+    for block in numba.prange(len(bounds) - 1):
+        start, stop = bounds[block], bounds[block + 1]
+        nearest_distances_numba(coords[0], coords[1], coords[2], start, stop, out[start:stop])
+    return out
+
+
+def nearest_distances_numpy(coords, start, stop, out):
+    """Fill ``out`` like ``nearest_distances``, one (block rows, size) array at a time."""
+    d2 = np.zeros((stop - start, coords.shape[1]))
+    for axis in coords:  # same order of additions as the kernel
+        diff = axis[None, :] - axis[start:stop, None]
+        d2 += diff * diff
+    d2[np.arange(stop - start), np.arange(start, stop)] = np.inf  # not its own neighbour
+    np.sqrt(d2.min(axis=1), out=out)
+    return out
+
+
+def nearest_distances_scipy(coords, start, stop, out):
+    """Fill ``out`` like ``nearest_distances``, with ``cdist`` from the block to all points."""
+    points = coords.T
+    distances = cdist(points[start:stop], points)
+    distances[np.arange(stop - start), np.arange(start, stop)] = np.inf
+    distances.min(axis=1, out=out)
+    return out
+
+
+def block_distances(coords, start, stop):
+    """Run the pure-Python kernel on one block and return its distances (for processes)."""
+    xs, ys, zs = coords.tolist()
+    return nearest_distances(xs, ys, zs, start, stop, np.empty(stop - start))
+
+
+def make_input(size, seed=0):
+    """Return ``size`` points uniform in the unit cube, one row per axis."""
+    return np.random.default_rng(seed).random((3, size))
+
+
+def _bounds(n_points):
+    return np.linspace(0, n_points, N_BLOCKS + 1).astype(np.int64)
+
+
+def _run_blocks(kernel, args, n_points, map_fn=map):
+    """Call ``kernel(*args, start, stop, out[start:stop])`` per block, ``map_fn`` deciding where."""
+    out = np.empty(n_points)
+    blocks = pairwise(_bounds(n_points).tolist())
+    list(map_fn(lambda block: kernel(*args, *block, out[block[0] : block[1]]), blocks))
+    return out
+
+
+def serial(coords, n_workers):
+    return _run_blocks(nearest_distances, coords.tolist(), coords.shape[1])
+
+
+def python_threads(coords, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_blocks(nearest_distances, coords.tolist(), coords.shape[1], pool.map)
+
+
+def numpy_(coords, n_workers):
+    return _run_blocks(nearest_distances_numpy, [coords], coords.shape[1])
+
+
+def numpy_threads(coords, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_blocks(nearest_distances_numpy, [coords], coords.shape[1], pool.map)
+
+
+def numba_(coords, n_workers):
+    return _run_blocks(nearest_distances_numba, coords, coords.shape[1])
+
+
+def numba_threads(coords, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_blocks(nearest_distances_numba, coords, coords.shape[1], pool.map)
+
+
+def numba_prange(coords, n_workers):
+    numba.set_num_threads(n_workers)
+    return _nearest_distances_prange(coords, _bounds(coords.shape[1]), np.empty(coords.shape[1]))
+
+
+def scipy_threads(coords, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_blocks(nearest_distances_scipy, [coords], coords.shape[1], pool.map)
+
+
+def joblib_processes(coords, n_workers):
+    bounds = _bounds(coords.shape[1]).tolist()
+    tasks = (delayed(block_distances)(coords, a, b) for a, b in pairwise(bounds))
+    return np.concatenate(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+VARIANTS = {
+    "serial": serial,
+    "python_threads": python_threads,
+    "numpy": numpy_,
+    "numpy_threads": numpy_threads,
+    "numba": numba_,
+    "numba_threads": numba_threads,
+    "numba_prange": numba_prange,
+    "scipy_threads": scipy_threads,
+    "joblib_processes": joblib_processes,
+}
+
+if __name__ == "__main__":
+    import os
+    import time
+
+    data = make_input(SIZES["small"])
+    expected = serial(data, 1)
+    for name, variant in VARIANTS.items():
+        start = time.perf_counter()
+        result = variant(data, os.cpu_count() or 1)
+        elapsed = time.perf_counter() - start
+        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.allclose(result, expected, rtol=RTOL, atol=0)}")

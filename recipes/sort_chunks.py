@@ -1,0 +1,225 @@
+"""Sort an array by sorting fixed chunks, then merging the sorted runs in pairs.
+
+Workload
+--------
+``size`` uniform float64 numbers, cut into ``N_CHUNKS`` rows of equal
+length. Each row is sorted on its own; then the sorted runs are merged two
+at a time, round after round, until one run is left: a bottom-up merge sort
+with ``log2(N_CHUNKS)`` merge rounds. The result is the sorted array; sorting
+does no arithmetic, so every variant must return exactly the same array.
+The work is comparisons and branches (CPU-bound); a merge round also reads
+and writes every element once.
+
+The chunk sorts are independent, and so are the merges of a round, so
+each step can run on several workers; but each merge round has half as
+many merges as the last, and the final merge moves every element on one
+worker. (A merge can itself be split, by cutting the second run where the
+first run's median would go, but that is left out here.)
+
+Every variant runs the same two steps, ``sort_run`` and ``merge_runs``,
+written in the subset of Python that numba compiles. ``heapq.merge`` would
+merge all the runs in one pass in pure Python, but numba cannot compile it
+(``Unknown attribute 'merge'`` of module ``heapq``), so the two-way merge
+is used everywhere.
+
+What the GIL does to each variant
+---------------------------------
+serial: each row sorted as a list with ``list.sort`` (C code, on Python
+float objects), the merges a pure-Python loop; the reference.
+
+python_threads: the same steps on a thread pool. ``list.sort`` holds the
+GIL while it compares Python objects, and the merge is bytecode: no speedup.
+
+numpy: each row sorted with ``np.sort``, each pair merged with
+``np.sort(np.concatenate((a, b)), kind="stable")``, on one thread. NumPy has
+no merge function; its stable sort for float64 is timsort, which finds the
+two sorted runs and merges them, so this is a merge after one extra copy
+(the concatenation). A single ``np.sort`` of the whole array would do the
+same job; the rounds are kept so that every variant runs the same algorithm.
+
+numpy_threads: the same on a thread pool. NumPy's sorts release the GIL:
+on a 2-vCPU machine, ``np.sort`` of two 10-million-element chunks on 2
+threads ran 1.98x as fast as one after the other (a throw-away probe
+recorded in the project's ``BASELINES.md``, 2026-11-25). The last merge
+round is one merge, on one thread.
+
+numba: both steps compiled with ``numba.njit``, on one thread. numba's
+``ndarray.sort`` is numba's own quicksort (``numba/misc/quicksort.py``),
+not NumPy's.
+
+numba_threads: both steps compiled with ``nogil=True``, on a thread pool;
+each sort and each merge runs without the GIL.
+
+numba_prange: the whole merge sort in one compiled function: a
+``numba.prange`` loop sorts the rows, then each round is a ``prange`` loop
+over pairs of runs, merging from one buffer into another. No Python runs
+between rounds and no merge allocates; the last round is one iteration, on
+one thread.
+
+joblib_processes: the pure-Python steps in loky worker processes. Each of
+the ``1 + log2(N_CHUNKS)`` rounds sends every element to a worker and back:
+arrays over 1 MB go out through memory-mapped files (joblib's default),
+results always come back pickled.
+
+Run it: ``python recipes/sort_chunks.py``.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+
+SIZES = {"small": 80_000, "large": 2_400_000}
+N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
+
+
+def sort_run(run):
+    """Sort ``run`` in place and return it: a list in Python, an array in numba."""
+    run.sort()
+    return run
+
+
+def merge_runs(a, b, out):
+    """Merge the sorted ``a`` and ``b`` into ``out``; return ``out``."""
+    i = j = k = 0
+    while i < len(a) and j < len(b):
+        if b[j] < a[i]:
+            out[k] = b[j]
+            j += 1
+        else:
+            out[k] = a[i]
+            i += 1
+        k += 1
+    while i < len(a):
+        out[k] = a[i]
+        i += 1
+        k += 1
+    while j < len(b):
+        out[k] = b[j]
+        j += 1
+        k += 1
+    return out
+
+
+sort_run_numba = numba.njit(nogil=True, cache=True)(sort_run)
+merge_runs_numba = numba.njit(nogil=True, cache=True)(merge_runs)
+
+
+@numba.njit(parallel=True, cache=True)
+def _sort_chunks_prange(chunks):
+    n_chunks, width = chunks.shape
+    src = chunks.copy().reshape(-1)
+    for c in numba.prange(n_chunks):
+        sort_run_numba(src[c * width : (c + 1) * width])
+    dst = np.empty_like(src)
+    while width < len(src):  # one merge round: runs of ``width`` become runs of ``2 * width``
+        for p in numba.prange(len(src) // (2 * width)):
+            start, mid, stop = 2 * p * width, (2 * p + 1) * width, (2 * p + 2) * width
+            merge_runs_numba(src[start:mid], src[mid:stop], dst[start:stop])
+        src, dst = dst, src
+        width *= 2
+    return src
+
+
+def sort_run_numpy(run):
+    return np.sort(run)
+
+
+def merge_runs_numpy(a, b):
+    return np.sort(np.concatenate((a, b)), kind="stable")  # timsort: merges the two runs
+
+
+def make_input(size, seed=0):
+    """Return ``N_CHUNKS`` equal rows of uniform random numbers (``size`` rounded down)."""
+    return np.random.default_rng(seed).random((N_CHUNKS, size // N_CHUNKS))
+
+
+def _python_sort(run):
+    return np.array(sort_run(run.tolist()))  # lists: NumPy scalars are slow in a loop
+
+
+def _python_merge(a, b):
+    return np.array(merge_runs(a.tolist(), b.tolist(), [0.0] * (len(a) + len(b))))
+
+
+def _numba_sort(run):
+    return sort_run_numba(run.copy())  # sorts in place: leave the input alone
+
+
+def _numba_merge(a, b):
+    return merge_runs_numba(a, b, np.empty(len(a) + len(b)))
+
+
+def _merge_sort(chunks, sort, merge, map_fn=map):
+    """Sort every chunk, then merge pairs of runs until one is left; ``map_fn`` runs each round."""
+    runs = list(map_fn(sort, chunks))
+    while len(runs) > 1:
+        runs = list(map_fn(merge, runs[0::2], runs[1::2]))
+    return runs[0]
+
+
+def serial(chunks, n_workers):
+    return _merge_sort(chunks, _python_sort, _python_merge)
+
+
+def python_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _merge_sort(chunks, _python_sort, _python_merge, pool.map)
+
+
+def numpy_(chunks, n_workers):
+    return _merge_sort(chunks, sort_run_numpy, merge_runs_numpy)
+
+
+def numpy_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _merge_sort(chunks, sort_run_numpy, merge_runs_numpy, pool.map)
+
+
+def numba_(chunks, n_workers):
+    return _merge_sort(chunks, _numba_sort, _numba_merge)
+
+
+def numba_threads(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _merge_sort(chunks, _numba_sort, _numba_merge, pool.map)
+
+
+def numba_prange(chunks, n_workers):
+    numba.set_num_threads(n_workers)
+    return _sort_chunks_prange(chunks)
+
+
+def joblib_processes(chunks, n_workers):
+    with Parallel(n_jobs=n_workers, prefer="processes") as parallel:  # one pool for every round
+
+        def in_workers(step, *runs):
+            return parallel(delayed(step)(*args) for args in zip(*runs, strict=True))
+
+        return _merge_sort(chunks, _python_sort, _python_merge, in_workers)
+
+
+VARIANTS = {
+    "serial": serial,
+    "python_threads": python_threads,
+    "numpy": numpy_,
+    "numpy_threads": numpy_threads,
+    "numba": numba_,
+    "numba_threads": numba_threads,
+    "numba_prange": numba_prange,
+    "joblib_processes": joblib_processes,
+}
+
+if __name__ == "__main__":
+    import os
+    import time
+
+    data = make_input(SIZES["small"])
+    expected = serial(data, 1)
+    print(f"{expected.size} numbers, sorted: {bool(np.all(expected[:-1] <= expected[1:]))}")
+    for name, variant in VARIANTS.items():
+        start = time.perf_counter()
+        result = variant(data, os.cpu_count() or 1)
+        elapsed = time.perf_counter() - start
+        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")

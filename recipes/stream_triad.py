@@ -1,0 +1,228 @@
+"""Stream through large arrays with the STREAM triad ``a = b + scalar * c``: a memory-bound lesson.
+
+Workload
+--------
+Two arrays ``b`` and ``c`` of ``size`` float64 values (uniform in [0, 1)),
+and ``out = b + SCALAR * c`` written into a third. Each element costs one
+multiply and one add for 24 bytes moved (``bytes_moved``: read ``b`` and
+``c``, write ``out``, the STREAM benchmark's count, which leaves out the
+cache's own read of each line before it is written). The arithmetic is so
+cheap that a compiled loop waits on memory, and more cores share the same
+memory bandwidth. Timings are reported as GB/s, ``bytes_moved(size) /
+time``, against the machine's measured copy bandwidth. The pure-Python
+variants are the exception: the interpreter spends far longer per element
+than the memory does, so they are CPU-bound.
+
+The arrays are cut into ``N_CHUNKS`` chunks fixed by the workload. The
+result is each chunk's sum of ``out``, computed right after the chunk is
+written: a float array of ``N_CHUNKS`` values that checks every element
+without handing back (and comparing) a whole array per call. The output
+array is not the result because every variant is called repeatedly on the
+same data: a shared output returned as the result would be the very array
+the reference result lives in.
+
+First touch: a new array's memory is mapped page by page on first write,
+and that page-fault cost would be timed along with the triad.
+``make_input`` therefore allocates ``out`` once and writes it
+(``np.zeros`` and ``np.empty`` leave the pages unmapped), and the variants
+that can, write into it; it is scratch, overwritten with the same values by
+every call. The large size is only 10**7 elements (80 MB per array, 240 MB
+in all), held down by the pure-Python ``serial``; that is still far larger
+than the caches.
+
+What the GIL does to each variant
+---------------------------------
+serial: the chunks one after the other through the pure-Python kernel, on
+lists, each chunk's output into a list; the reference.
+
+python_threads: chunks on a thread pool; the loop is bytecode, the GIL lets
+one thread run at a time: no speedup.
+
+numpy: each chunk with ``np.multiply(c, SCALAR, out=out)``,
+``np.add(out, b, out=out)`` and ``out.sum()``: three passes over the chunk,
+no temporaries, on one thread. A chunk of ``out`` is small (1.25 MB at the
+large size), so the second and third passes can find it in cache.
+
+numpy_threads: the same on a thread pool. Each ufunc call releases the GIL,
+so the chunks run at once, but all threads share one memory bus.
+
+numba: the kernel compiled with ``numba.njit``: one pass that writes each
+element and adds it to the sum, on one thread.
+
+numba_threads: the kernel compiled with ``nogil=True``, chunks on a thread
+pool, each writing its slice of ``out`` without the GIL; the threads then
+compete for memory bandwidth.
+
+numba_prange: a ``numba.prange`` loop over the chunks on numba's own threads.
+
+joblib_processes: the pure-Python kernel in loky worker processes, one GIL
+each, which pays here only because the interpreter is the bottleneck.
+
+numpy_processes: the NumPy chunk in loky worker processes, showing why
+processes are a poor fit for memory-bound work. A worker cannot write the
+parent's ``out``, so each task writes a new array of its own. Worse, the
+inputs must travel: joblib copies every chunk argument over 1 MB into a
+file in its temporary folder (``/dev/shm`` where it exists) that the worker
+maps read-only, and pickles smaller ones through a pipe. Each call copies
+``b`` and ``c`` once more before any worker reads them, which moves more
+bytes than the triad itself.
+
+Run it: ``python recipes/stream_triad.py``.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+
+SIZES = {"small": 200_000, "large": 10_000_000}
+N_CHUNKS = 64  # fixed by the workload, so each chunk's sum never depends on the workers
+SCALAR = 3.0
+# Python and numba add a chunk's values in order, NumPy's sum pairwise. All
+# values are positive, so each sum is within (n - 1) * 2**-53 of exact
+# (relative) for a chunk of n values: under 2e-11 at the large size, and
+# 1e-9 holds for chunks up to about 4e6 values.
+RTOL = 1e-9
+
+
+def bytes_moved(size):
+    """Bytes one call reads and writes to memory, as STREAM counts them: b, c and out."""
+    return 3 * 8 * size
+
+
+def triad_sum(b, c, scalar, out):
+    """Store ``out[i] = b[i] + scalar * c[i]`` and return the sum of ``out``."""
+    total = 0.0
+    for i in range(len(out)):
+        value = b[i] + scalar * c[i]
+        out[i] = value
+        total += value
+    return total
+
+
+triad_sum_numba = numba.njit(nogil=True, cache=True)(triad_sum)
+
+
+@numba.njit(parallel=True, cache=True)
+def _triad_sum_prange(b, c, scalar, bounds, out):
+    sums = np.empty(len(bounds) - 1)
+    for chunk in numba.prange(len(bounds) - 1):
+        lo, hi = bounds[chunk], bounds[chunk + 1]
+        sums[chunk] = triad_sum_numba(b[lo:hi], c[lo:hi], scalar, out[lo:hi])
+    return sums
+
+
+def triad_sum_numpy(b, c, scalar, out):
+    """Do what ``triad_sum`` does with two ufunc calls into ``out``, then sum it."""
+    np.multiply(c, scalar, out=out)
+    np.add(out, b, out=out)
+    return float(out.sum())
+
+
+def triad_sum_lists(b, c):
+    """Run the pure-Python kernel on one chunk, on lists (NumPy scalars are slow in a loop)."""
+    return triad_sum(b.tolist(), c.tolist(), SCALAR, [0.0] * len(b))
+
+
+def triad_sum_new(b, c):
+    """Run the NumPy chunk into a new output: a worker process cannot write the parent's."""
+    return triad_sum_numpy(b, c, SCALAR, np.empty(len(b)))
+
+
+def make_input(size, seed=0):
+    """Return b, c and the output array, already written once (first touch paid here)."""
+    rng = np.random.default_rng(seed)
+    b = rng.random(size)
+    c = rng.random(size)
+    out = np.full(size, 0.0)  # np.full writes every page; np.zeros/np.empty would not
+    return b, c, out
+
+
+def _bounds(size):
+    return np.linspace(0, size, N_CHUNKS + 1).astype(np.int64)
+
+
+def _slices(size):
+    return [slice(lo, hi) for lo, hi in pairwise(_bounds(size).tolist())]
+
+
+def _chunk_sums(kernel, data, map_fn=map):
+    """Run ``kernel`` on every chunk, writing into ``out``; ``map_fn`` decides where."""
+    b, c, out = data
+    return np.array(list(map_fn(lambda s: kernel(b[s], c[s], SCALAR, out[s]), _slices(len(out)))))
+
+
+def serial(data, n_workers):
+    b, c, _ = data
+    return np.array([triad_sum_lists(b[s], c[s]) for s in _slices(len(b))])
+
+
+def python_threads(data, n_workers):
+    b, c, _ = data
+    with ThreadPoolExecutor(n_workers) as pool:
+        return np.array(list(pool.map(lambda s: triad_sum_lists(b[s], c[s]), _slices(len(b)))))
+
+
+def numpy_(data, n_workers):
+    return _chunk_sums(triad_sum_numpy, data)
+
+
+def numpy_threads(data, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _chunk_sums(triad_sum_numpy, data, pool.map)
+
+
+def numba_(data, n_workers):
+    return _chunk_sums(triad_sum_numba, data)
+
+
+def numba_threads(data, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _chunk_sums(triad_sum_numba, data, pool.map)
+
+
+def numba_prange(data, n_workers):
+    b, c, out = data
+    numba.set_num_threads(n_workers)
+    return _triad_sum_prange(b, c, SCALAR, _bounds(len(out)), out)
+
+
+def joblib_processes(data, n_workers):
+    b, c, _ = data
+    tasks = (delayed(triad_sum_lists)(b[s], c[s]) for s in _slices(len(b)))
+    return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+def numpy_processes(data, n_workers):
+    b, c, _ = data
+    tasks = (delayed(triad_sum_new)(b[s], c[s]) for s in _slices(len(b)))
+    return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+VARIANTS = {
+    "serial": serial,
+    "python_threads": python_threads,
+    "numpy": numpy_,
+    "numpy_threads": numpy_threads,
+    "numba": numba_,
+    "numba_threads": numba_threads,
+    "numba_prange": numba_prange,
+    "joblib_processes": joblib_processes,
+    "numpy_processes": numpy_processes,
+}
+
+if __name__ == "__main__":
+    import os
+    import time
+
+    data = make_input(SIZES["small"])
+    expected = serial(data, 1)
+    print(f"triad over {SIZES['small']} elements, {bytes_moved(SIZES['small']) / 1e6:.1f} MB moved per call")
+    for name, variant in VARIANTS.items():
+        start = time.perf_counter()
+        result = variant(data, os.cpu_count() or 1)
+        elapsed = time.perf_counter() - start
+        agrees = np.allclose(result, expected, rtol=RTOL, atol=0.0)
+        print(f"{name:18} {elapsed:8.3f} s  agrees: {agrees}")
