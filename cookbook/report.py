@@ -117,7 +117,12 @@ def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, A
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically: readers see the old file or the whole new one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(
+            handle, 0o666 & ~umask
+        )  # mkstemp makes the file private (0600); give it a normal file's mode
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(payload, stream, indent=2)
             stream.write("\n")

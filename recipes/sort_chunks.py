@@ -61,6 +61,18 @@ the ``1 + log2(N_CHUNKS)`` rounds sends every element to a worker and back:
 arrays over 1 MB go out through memory-mapped files (joblib's default),
 results always come back pickled.
 
+Measured
+--------
+``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
+EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
+0.68.1; medians of 5 calls, size 2,400,000: serial 2.04 s; python_threads
+2.74 s with 2 workers (0.75x serial, efficiency 0.38); numpy 165 ms (12.36x
+serial); numpy_threads 115 ms with 2 workers (17.75x serial, efficiency
+0.78); numba 256 ms (7.99x serial); numba_threads 150 ms with 2 workers
+(13.58x serial, efficiency 0.89); numba_prange 142 ms with 2 workers (14.44x
+serial, efficiency 0.90); joblib_processes 1.64 s with 2 workers (1.25x
+serial, efficiency 0.75).
+
 Run it: ``python recipes/sort_chunks.py``.
 """
 

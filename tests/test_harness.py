@@ -1,6 +1,7 @@
 """The harness on its own: agreement, timing calls, recipe loading and its errors."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -103,6 +104,9 @@ def test_json_is_written_atomically(tmp_path, monkeypatch):
     target = tmp_path / "out.json"
     report.write_json(target, {"a": 1})
     assert json.loads(target.read_text()) == {"a": 1}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
