@@ -64,8 +64,9 @@ serial); numpy_threads 56.3 ms with 2 workers (45.98x serial, efficiency
 (1.46x serial, efficiency 0.90).
 
 numba_threads' efficiency above 1 is noise: its 1-worker repeats ranged
-28.3-58.6 ms (median 58.2 ms) in this run, while ``numba`` took 56.1 ms and
-numba_prange 25.2 ms on one thread.
+28.3-58.6 ms (median 58.2 ms) in this run. The same compiled code moved
+that much between runs: ``numba`` took 56.1 ms here and 25.9 ms in a second
+full run the same day, numba_prange on 2 threads 13.9 and 13.4 ms.
 
 Run it: ``python recipes/histogram.py``.
 """

@@ -66,8 +66,10 @@ serial); numpy_threads 59.6 ms with 2 workers (41.32x serial, efficiency
 (72.27x serial, efficiency 1.04); joblib_processes 1.22 s with 2 workers
 (2.03x serial, efficiency 0.95).
 
-Efficiencies above 1 (numba_threads, scipy_threads) are noise: their
-1-worker repeats ranged 21.1-32.5 ms and 57.5-76.3 ms in this run.
+Efficiencies above 1 (numba_threads, scipy_threads) are measured against
+slow, scattered 1-worker times: numba_threads on one pool thread ranged
+21.1-32.5 ms (20.5-32.8 ms in a second full run the same day), where
+``numba`` on the main thread took 19.4-19.7 ms; not traced.
 
 Run it: ``python recipes/pairwise_distances.py``.
 """
