@@ -9,7 +9,7 @@ import sysconfig
 from importlib import metadata
 from typing import Any
 
-__all__ = ["collect", "gil_enabled", "numba_threading_layer", "usable_cores"]
+__all__ = ["collect", "gil_enabled", "memory_bandwidth", "numba_threading_layer", "usable_cores"]
 
 LIBRARIES = ("numpy", "scipy", "numba", "joblib", "threadpoolctl")
 
@@ -25,6 +25,26 @@ def usable_cores() -> int:
     from joblib import cpu_count
 
     return int(cpu_count())
+
+
+def memory_bandwidth(nbytes: int = 2**27, repeats: int = 5) -> float:
+    """The machine's copy bandwidth in bytes per second, reads plus writes, best of ``repeats``.
+
+    Both arrays are written before timing, so page faults of new memory are
+    not counted (they halve the rate on first touch).
+    """
+    import time
+
+    import numpy as np
+
+    source = np.full(nbytes // 8, 1.0)
+    target = np.full(nbytes // 8, 0.0)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(target, source)
+        best = min(best, time.perf_counter() - start)
+    return 2 * nbytes / best
 
 
 def numba_threading_layer() -> str:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from cookbook.agreement import Agreement, compare
 from cookbook.recipe import Recipe, is_single_threaded
 from cookbook.results import Measurement, RecipeRun
@@ -73,8 +75,27 @@ def run_recipe(
         )
         if variant == "serial":
             reference = result
+            run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
         run.measurements.append(measurement)
     return run
+
+
+def _bytes_per_call(recipe: Recipe, size: int, data: Any, result: Any) -> int | None:
+    """The recipe's own ``bytes_moved(size)``, or at least its input and result read and written once."""
+    if recipe.bytes_moved is not None:
+        try:
+            return int(recipe.bytes_moved(size))
+        except Exception:
+            return None
+    return _nbytes(data) + _nbytes(result)
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (list, tuple)) and len(value) <= 1024:  # containers of arrays, not long lists
+        return sum(_nbytes(item) for item in value)
+    return 0
 
 
 def _measure(

@@ -50,6 +50,7 @@ class Recipe:
     rtol: float
     atol: float
     summary: str
+    bytes_moved: Callable[[int], int] | None = None  # optional: memory a call reads and writes
 
     def size_of(self, size: str | int) -> int:
         """Return the recipe's size for a label (``small``, ``large``) or a number."""
@@ -155,6 +156,9 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
     rtol, atol = getattr(module, "RTOL", 0.0), getattr(module, "ATOL", 0.0)
     if not all(isinstance(t, (int, float)) and t >= 0 for t in (rtol, atol)):
         problems.append("RTOL and ATOL must be numbers >= 0")
+    bytes_moved = getattr(module, "bytes_moved", None)
+    if bytes_moved is not None and not callable(bytes_moved):
+        problems.append("bytes_moved must be a function of the size")
     if problems:
         raise RecipeError(f"{path}: {'; '.join(problems)}")
     doc = (module.__doc__ or "").strip()
@@ -168,4 +172,5 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
         rtol=float(rtol),
         atol=float(atol),
         summary=doc.splitlines()[0] if doc else "",
+        bytes_moved=bytes_moved,
     )

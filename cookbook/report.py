@@ -1,12 +1,7 @@
-"""Show a run: the environment header and one table per recipe; write it as JSON."""
+"""Show a run: the environment header, and one table per recipe."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -20,8 +15,7 @@ __all__ = [
     "pools_line",
     "print_header",
     "print_run",
-    "to_json",
-    "write_json",
+    "table_rows",
 ]
 
 SCHEMA_VERSION = 1
@@ -52,7 +46,11 @@ def header_lines(env: dict[str, Any]) -> list[str]:
         f"({cores['logical']} logical, {cores['physical']} physical); "
         f"speedup cannot exceed {cores['usable']}x here",
         f"{libraries}",
-    ]
+    ] + (
+        [f"memory bandwidth (copy, one thread): {env['memory_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s"]
+        if env.get("memory_bandwidth_bytes_per_s")
+        else []
+    )
 
 
 def pools_line(env: dict[str, Any]) -> str:
@@ -81,14 +79,18 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def print_run(console: Console, run: RecipeRun) -> None:
-    """Print one recipe's table."""
-    table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
+def table_rows(run: RecipeRun, bandwidth: float | None = None) -> tuple[list[str], list[list[str]]]:
+    """The column names and the formatted cells of one recipe's table.
+
+    ``bandwidth`` (bytes/s) classifies timed rows as memory- or compute-bound.
+    """
     timed = any(m.timing for m in run.measurements)  # not with --check-only
     columns = ["variant", "workers", "first call"]
-    columns += ["median (min-max)", "speedup", "efficiency"] if timed else []
-    for column in [*columns, "agreement"]:
-        table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
+    if timed:
+        columns += ["median (min-max)", "speedup", "efficiency", "Amdahl s", "GB/s"]
+    columns.append("agreement")
+    last_row = {m.variant: m for m in run.measurements}  # each variant's largest worker count
+    rows = []
     for m in run.measurements:
         cells = [m.variant, str(m.workers), format_seconds(m.first_s)]
         if timed:
@@ -96,39 +98,28 @@ def print_run(console: Console, run: RecipeRun) -> None:
             if m.timing:
                 low, high = format_seconds(m.timing.min_s), format_seconds(m.timing.max_s)
                 spread = f"{format_seconds(m.timing.median_s)} ({low}-{high})"
-            cells += [spread, _ratio(run.speedup(m)), _ratio(run.efficiency(m))]
-        table.add_row(*cells, _agreement(m), style=None if m.status == "OK" else "red")
+            fraction = run.serial_fraction(m.variant) if last_row[m.variant] is m and m.workers > 1 else None
+            cells += [spread, _ratio(run.speedup(m)), _ratio(run.efficiency(m)), _ratio(fraction)]
+            cells.append(_rate(run.bytes_per_second(m), run.bound(m, bandwidth)))
+        rows.append([*cells, _agreement(m)])
+    return columns, rows
+
+
+def print_run(console: Console, run: RecipeRun, bandwidth: float | None = None) -> None:
+    """Print one recipe's table."""
+    table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
+    columns, rows = table_rows(run, bandwidth)
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
+    for m, cells in zip(run.measurements, rows, strict=True):
+        table.add_row(*cells, style=None if m.status == "OK" else "red")
     console.print(table)
     for variant, reason in run.not_applicable.items():
         console.print(f"  {variant}: not applicable: {reason}", highlight=False, markup=False)
 
 
-def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any]) -> dict[str, Any]:
-    """The whole run as one JSON-ready dict."""
-    return {
-        "schema": SCHEMA_VERSION,
-        "environment": env,
-        "options": options,
-        "ok": all(run.ok for run in runs),
-        "recipes": [run.as_dict() for run in runs],
-    }
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` to ``path`` atomically: readers see the old file or the whole new one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(
-            handle, 0o666 & ~umask
-        )  # mkstemp makes the file private (0600); give it a normal file's mode
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _rate(bytes_per_second: float | None, bound: str | None) -> str:
+    if not bytes_per_second:
+        return "-"
+    rate = bytes_per_second / 1e9
+    return (f"{rate:.2f}" if rate >= 0.01 else "<0.01") + (f" ({bound})" if bound else "")

@@ -1,4 +1,4 @@
-"""What a run measured, and the figures derived from it (speedup, efficiency)."""
+"""What a run measured, and the figures derived from it (speedup, efficiency, scaling)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cookbook.scaling import Bound, bound, serial_fraction
 from cookbook.timing import Timing
 
 __all__ = ["Measurement", "RecipeRun", "Status"]
@@ -36,6 +37,7 @@ class RecipeRun:
     size_label: str
     not_applicable: dict[str, str]
     measurements: list[Measurement] = field(default_factory=list)
+    bytes_per_call: int | None = None  # memory a call reads and writes, at least
 
     @property
     def ok(self) -> bool:
@@ -61,13 +63,32 @@ class RecipeRun:
             return None
         return one / m.timing.median_s / m.workers
 
-    def as_dict(self) -> dict[str, Any]:
+    def serial_fraction(self, variant: str) -> float | None:
+        """Amdahl's serial fraction fitted to this variant's medians over its worker counts."""
+        rows = [m for m in self.measurements if m.variant == variant]
+        times = {m.workers: m.timing.median_s for m in rows if m.timing and m.status == "OK"}
+        return serial_fraction(times) if len(times) == len(rows) else None
+
+    def bytes_per_second(self, m: Measurement) -> float | None:
+        if self.bytes_per_call is None or m.timing is None or m.status != "OK":
+            return None
+        return self.bytes_per_call / m.timing.median_s
+
+    def bound(self, m: Measurement, bandwidth: float | None) -> Bound | None:
+        rate = self.bytes_per_second(m)
+        return None if rate is None or not bandwidth else bound(rate, bandwidth)
+
+    def as_dict(self, bandwidth: float | None = None) -> dict[str, Any]:
         return {
             "recipe": self.recipe,
             "path": str(self.path),
             "size": self.size,
             "size_label": self.size_label,
             "not_applicable": self.not_applicable,
+            "bytes_per_call": self.bytes_per_call,
+            "serial_fraction": {
+                v: self.serial_fraction(v) for v in dict.fromkeys(m.variant for m in self.measurements)
+            },
             "measurements": [
                 {
                     "variant": m.variant,
@@ -82,6 +103,8 @@ class RecipeRun:
                     "max_s": m.timing.max_s if m.timing else None,
                     "speedup": self.speedup(m),
                     "efficiency": self.efficiency(m),
+                    "bytes_per_s": self.bytes_per_second(m),
+                    "bound": self.bound(m, bandwidth),
                 }
                 for m in self.measurements
             ],

@@ -18,7 +18,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cookbook import environment, report
+from cookbook import environment, export, report
 from cookbook.measure import plan, run_recipe
 from cookbook.recipe import Recipe, RecipeError, load, load_all
 from cookbook.results import RecipeRun
@@ -69,7 +69,19 @@ def _count(text: str) -> int:
 
 
 def _workers(text: str) -> list[int]:
+    if text == "sweep":
+        return sweep(environment.usable_cores())
     return sorted({_positive_int(part.strip()) for part in text.split(",")})
+
+
+def sweep(cores: int) -> list[int]:
+    """1, 2, 4, ... up to ``cores``, and ``cores`` itself."""
+    counts = {cores}
+    n = 1
+    while n < cores:
+        counts.add(n)
+        n *= 2
+    return sorted(counts)
 
 
 def _size(text: str) -> str | int:
@@ -103,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=_workers,
-        metavar="N[,N...]",
-        help="worker counts to run the parallel variants at, e.g. 1,2,4 "
-        f"(default: 1 and the usable cores, here {environment.usable_cores()})",
+        metavar="N[,N...]|sweep",
+        help="worker counts to run the parallel variants at, e.g. 1,2,4, or 'sweep' for 1, 2, 4, ... "
+        f"up to the usable cores (default: 1 and the usable cores, here {environment.usable_cores()})",
     )
     parser.add_argument(
         "--variants",
@@ -132,21 +144,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", type=Path, metavar="PATH", help="also write the results and environment to PATH"
     )
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help="also write the tables as Markdown to PATH"
+    )
+    parser.add_argument(
+        "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
+    )
     return parser
 
 
-def _check_output_path(path: Path) -> None:
+OUTPUTS = ("json", "markdown", "csv")
+
+
+def _check_output_path(option: str, path: Path) -> None:
     """Refuse an output path before any work starts, rather than after."""
     folder = path.parent
     if path.is_dir():
-        raise UsageError(f"--json {path}: is a folder, not a file")
+        raise UsageError(f"--{option} {path}: is a folder, not a file")
     if not folder.is_dir():
-        raise UsageError(f"--json {path}: the folder {folder} does not exist")
+        raise UsageError(f"--{option} {path}: the folder {folder} does not exist")
     try:  # a real write, because os.access says yes to root everywhere
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UsageError(f"--json {path}: cannot write in {folder} ({error.strerror})") from None
+        raise UsageError(f"--{option} {path}: cannot write in {folder} ({error.strerror})") from None
 
 
 def _load_targets(targets: Sequence[str]) -> list[Recipe]:
@@ -169,9 +190,12 @@ def _list(recipes: Sequence[Recipe]) -> None:
 
 
 def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]) -> int:
-    stdout = Console(width=None if sys.stdout.isatty() else 160)
+    stdout = Console(width=None if sys.stdout.isatty() else 240)  # logs: wide rather than wrapped
     stderr = Console(stderr=True)
-    report.print_header(stdout, environment.collect())
+    # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
+    bandwidth = None if args.check_only else environment.memory_bandwidth()
+    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
+    report.print_header(stdout, env)
     total = sum(len(plan(r, args.variants, workers)) for r in recipes)
     progress = Progress(
         TextColumn("{task.description}"),
@@ -208,22 +232,29 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
             )
             runs.append(run)
             stdout.print()
-            report.print_run(stdout, run)
+            report.print_run(stdout, run, bandwidth)
     # Collected again after the run: numba's threading layer and the BLAS pools are known now.
-    env = environment.collect()
+    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
-    if args.json:
-        options = {
-            "targets": args.targets,
-            "size": args.size,
-            "workers": workers,
-            "variants": args.variants,
-            "repeat": args.repeat,
-            "warmup": args.warmup,
-            "check_only": args.check_only,
-        }
-        report.write_json(args.json, report.to_json(env, runs, options))
+    options = {
+        "targets": args.targets,
+        "size": args.size,
+        "workers": workers,
+        "variants": args.variants,
+        "repeat": args.repeat,
+        "warmup": args.warmup,
+        "check_only": args.check_only,
+    }
+    writers = {
+        "json": lambda: export.to_json(env, runs, options),
+        "markdown": lambda: export.to_markdown(env, runs),
+        "csv": lambda: export.to_csv(env, runs),
+    }
+    for option in OUTPUTS:
+        path = getattr(args, option)
+        if path:
+            export.write_text(path, writers[option]())
     return 0 if all(run.ok for run in runs) else 1
 
 
@@ -233,8 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         listing = "list" in args.targets
         targets = [t for t in args.targets if t != "list"] or (["all"] if listing else [])
-        if args.json and not listing:
-            _check_output_path(args.json)
+        for option in OUTPUTS:
+            if getattr(args, option) and not listing:
+                _check_output_path(option, getattr(args, option))
         workers = args.workers or sorted({1, environment.usable_cores()})
         args.size = args.size or ("small" if args.check_only else "large")
         # numba sizes its thread pool when it is first imported; make room for --workers.

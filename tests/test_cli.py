@@ -1,5 +1,6 @@
 """The command line, in-process and once through a real subprocess."""
 
+import csv
 import json
 import os
 import subprocess
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cookbook.environment import usable_cores
 from cookbook.recipe import packaged_names
-from cookbook.run import main
+from cookbook.run import main, sweep
 from tests.conftest import GOOD_RECIPE
 
 ONE_LINE = 1
@@ -170,3 +172,55 @@ def test_own_recipe_named_like_a_packaged_one_is_kept(capsys, tmp_path):
     assert main(["list", "all", str(folder / "countdown.py")]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names.count("countdown") == 2
+
+
+@pytest.mark.parametrize(
+    ("cores", "expected"), [(1, [1]), (2, [1, 2]), (6, [1, 2, 4, 6]), (16, [1, 2, 4, 8, 16])]
+)
+def test_worker_sweep_doubles_up_to_the_usable_cores(cores, expected):
+    assert sweep(cores) == expected
+
+
+def test_sweep_is_accepted_by_workers(tmp_path):
+    out_json = tmp_path / "sweep.json"
+    argv = [
+        "countdown",
+        "--check-only",
+        "--workers",
+        "sweep",
+        "--variants",
+        "numba_threads",
+        "--json",
+        str(out_json),
+    ]
+    assert main(argv) == 0
+    record = json.loads(out_json.read_text())
+    assert record["options"]["workers"] == sweep(usable_cores())
+    rows = [m["workers"] for m in record["recipes"][0]["measurements"] if m["variant"] == "numba_threads"]
+    assert rows == sweep(usable_cores())
+
+
+def test_markdown_and_csv_files_hold_every_measurement(tmp_path):
+    md, table = tmp_path / "run.md", tmp_path / "run.csv"
+    argv = ["countdown", "--size", "small", "--repeat", "2", "--warmup", "0", "--workers", "1,2"]
+    assert main([*argv, "--variants", "numba,numba_threads", "--markdown", str(md), "--csv", str(table)]) == 0
+    text = md.read_text()
+    assert "## countdown (size small = 40000)" in text
+    assert "| numba_threads | 2 |" in text and "Amdahl s" in text and "memory bandwidth" in text
+    rows = list(csv.DictReader(table.open()))
+    assert [(r["variant"], r["workers"], r["status"]) for r in rows] == [
+        ("serial", "1", "OK"),
+        ("numba", "1", "OK"),
+        ("numba_threads", "1", "OK"),
+        ("numba_threads", "2", "OK"),
+    ]
+    assert float(rows[3]["efficiency"]) > 0 and rows[3]["serial_fraction"] != ""
+    assert rows[3]["bound"] in ("memory", "compute")
+
+
+@pytest.mark.parametrize("option", ["--markdown", "--csv"])
+def test_every_output_path_is_checked_before_work(capsys, option):
+    assert main(["countdown", option, "/no/such/folder/out"]) == 2
+    assert (
+        f"{option} /no/such/folder/out: the folder /no/such/folder does not exist" in _error_lines(capsys)[0]
+    )

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cookbook import report
+from cookbook import export
 from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
 from cookbook.recipe import RecipeError, is_single_threaded, load
@@ -100,9 +100,9 @@ def test_a_recipe_file_cannot_shadow_a_real_module(tmp_path):
         load(str(path))
 
 
-def test_json_is_written_atomically(tmp_path, monkeypatch):
+def test_files_are_written_atomically(tmp_path, monkeypatch):
     target = tmp_path / "out.json"
-    report.write_json(target, {"a": 1})
+    export.write_text(target, '{"a": 1}')
     assert json.loads(target.read_text()) == {"a": 1}
     umask = os.umask(0o022)
     os.umask(umask)
@@ -111,8 +111,8 @@ def test_json_is_written_atomically(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", fail)
+    monkeypatch.setattr(os, "fsync", fail)
     with pytest.raises(OSError):
-        report.write_json(target, {"a": 2})
+        export.write_text(target, '{"a": 2}')
     assert json.loads(target.read_text()) == {"a": 1}  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary left behind

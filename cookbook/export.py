@@ -1,0 +1,105 @@
+"""Write a run to files: JSON (everything), Markdown (the tables), CSV (one row a measurement).
+
+Every file is written atomically: a reader sees the old file or the whole new one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cookbook import report
+from cookbook.results import RecipeRun
+
+__all__ = ["SCHEMA_VERSION", "to_csv", "to_json", "to_markdown", "write_text"]
+
+SCHEMA_VERSION = 1
+CSV_COLUMNS = (
+    "recipe",
+    "size",
+    "variant",
+    "workers",
+    "status",
+    "first_s",
+    "median_s",
+    "min_s",
+    "max_s",
+    "speedup",
+    "efficiency",
+    "serial_fraction",
+    "bytes_per_s",
+    "bound",
+    "max_error",
+    "detail",
+)
+
+
+def _bandwidth(env: dict[str, Any]) -> float | None:
+    value = env.get("memory_bandwidth_bytes_per_s")
+    return float(value) if value else None
+
+
+def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any]) -> str:
+    """The whole run: environment, options and every measurement with its derived figures."""
+    payload = {
+        "schema": SCHEMA_VERSION,
+        "environment": env,
+        "options": options,
+        "ok": all(run.ok for run in runs),
+        "recipes": [run.as_dict(_bandwidth(env)) for run in runs],
+    }
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
+    """The header as a list, then one table per recipe, as in the terminal."""
+    lines = ["# Cookbook run", ""]
+    lines += [f"- {line}" for line in [*report.header_lines(env), report.pools_line(env)]]
+    for run in runs:
+        columns, rows = report.table_rows(run, _bandwidth(env))
+        lines += ["", f"## {run.recipe} (size {run.size_label} = {run.size})", ""]
+        lines.append("| " + " | ".join(columns) + " |")
+        lines.append(
+            "|" + "|".join("---" if c in ("variant", "agreement") else "---:" for c in columns) + "|"
+        )
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines += [f"\n{variant}: not applicable: {why}" for variant, why in run.not_applicable.items()]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
+    """One row per recipe, variant and worker count; numbers unformatted, seconds and bytes/s."""
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        record = run.as_dict(_bandwidth(env))
+        for row in record["measurements"]:
+            serial_fraction = record["serial_fraction"].get(row["variant"]) if row["workers"] > 1 else None
+            writer.writerow(
+                {**row, "recipe": run.recipe, "size": run.size, "serial_fraction": serial_fraction}
+            )
+    return stream.getvalue()
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.fchmod(handle, 0o666 & ~umask)  # mkstemp's file is private (0600); give it a normal mode
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
