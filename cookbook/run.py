@@ -17,8 +17,10 @@ from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from cookbook import environment, export, report
+from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
 from cookbook.measure import plan, run_recipe
 from cookbook.recipe import Recipe, RecipeError, load, load_all
 from cookbook.results import RecipeRun
@@ -33,7 +35,11 @@ same result as 'serial', and time them.
 
 TARGET is 'all' (every packaged recipe), 'list' (show the recipes and their
 variants, run nothing), a recipe name, or the path of a recipe file that
-follows the contract in the README ('Write your own recipe')."""
+follows the contract in the README ('Write your own recipe').
+
+'compare OLD.json NEW.json' compares two runs written by --json (from one
+machine or two): the time ratio per recipe, variant and worker count,
+flagged where the runs' ranges of repeats do not overlap."""
 EPILOG = """\
 Timing: each variant's first call (JIT compile, process-pool start) is
 reported apart; then WARMUP calls on the recipe's small input, then REPEAT
@@ -258,10 +264,34 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     return 0 if all(run.ok for run in runs) else 1
 
 
+def _compare(old_path: Path, new_path: Path) -> int:
+    old, new = load_run(old_path), load_run(new_path)
+    stdout = Console(width=None if sys.stdout.isatty() else 240)
+    stdout.print(f"old: {old_path}\nnew: {new_path}", markup=False, highlight=False)
+    for line in environment_differences(old, new) or ["same interpreter, machine and libraries"]:
+        stdout.print(f"  {line}", markup=False, highlight=False)
+    changes, only = compare_runs(old, new)
+    table = Table(title="new time / old time (flagged where the runs' ranges of repeats do not overlap)")
+    for column in ("recipe", "variant", "workers", "old median", "new median", "ratio", "change"):
+        table.add_column(column, justify="left" if column in ("recipe", "variant", "change") else "right")
+    for c in changes:
+        cells = [c.recipe, c.variant, str(c.workers), report.format_seconds(c.old_s)]
+        cells += [report.format_seconds(c.new_s), f"{c.ratio:.2f}", c.verdict]
+        table.add_row(*cells, style={"slower": "red", "faster": "green"}.get(c.verdict))
+    stdout.print(table)
+    for line in only:
+        stdout.print(line, markup=False, highlight=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = build_parser().parse_args(argv)
+        if args.targets[0] == "compare":
+            if len(args.targets) != 3:
+                raise UsageError("compare takes two results files: compare OLD.json NEW.json")
+            return _compare(Path(args.targets[1]), Path(args.targets[2]))
         listing = "list" in args.targets
         targets = [t for t in args.targets if t != "list"] or (["all"] if listing else [])
         for option in OUTPUTS:
@@ -284,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
                 )
         return _run(args, recipes, workers)
-    except (UsageError, RecipeError) as error:
+    except (UsageError, RecipeError, CompareError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
 
