@@ -17,7 +17,7 @@ from typing import Any
 from cookbook import report
 from cookbook.results import RecipeRun
 
-__all__ = ["SCHEMA_VERSION", "to_csv", "to_json", "to_markdown", "write_text"]
+__all__ = ["SCHEMA_VERSION", "to_csv", "to_json", "to_markdown", "write_bytes", "write_text"]
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
@@ -89,14 +89,19 @@ def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
     os.umask(umask)
     try:
         os.fchmod(handle, 0o666 & ~umask)  # mkstemp's file is private (0600); give it a normal mode
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

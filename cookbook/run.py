@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cookbook import environment, export, report
+from cookbook import environment, export, plot, report
 from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
 from cookbook.measure import plan, run_recipe
 from cookbook.recipe import Recipe, RecipeError, load, load_all
@@ -156,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
     )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="DIR",
+        help="also draw one PNG per recipe into DIR (made if missing): speedup and time against workers; "
+        'needs the plot extra, pip install -e ".[plot]"',
+    )
     return parser
 
 
@@ -164,16 +171,25 @@ OUTPUTS = ("json", "markdown", "csv")
 
 def _check_output_path(option: str, path: Path) -> None:
     """Refuse an output path before any work starts, rather than after."""
-    folder = path.parent
     if path.is_dir():
         raise UsageError(f"--{option} {path}: is a folder, not a file")
+    _check_writable(option, path, path.parent)
+
+
+def _check_plot_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--plot {folder}: is a file, not a folder")
+    _check_writable("plot", folder, folder if folder.is_dir() else folder.parent)
+
+
+def _check_writable(option: str, shown: Path, folder: Path) -> None:
     if not folder.is_dir():
-        raise UsageError(f"--{option} {path}: the folder {folder} does not exist")
+        raise UsageError(f"--{option} {shown}: the folder {folder} does not exist")
     try:  # a real write, because os.access says yes to root everywhere
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UsageError(f"--{option} {path}: cannot write in {folder} ({error.strerror})") from None
+        raise UsageError(f"--{option} {shown}: cannot write in {folder} ({error.strerror})") from None
 
 
 def _load_targets(targets: Sequence[str]) -> list[Recipe]:
@@ -261,6 +277,11 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         path = getattr(args, option)
         if path:
             export.write_text(path, writers[option]())
+    if args.plot:
+        args.plot.mkdir(exist_ok=True)
+        for run in runs:
+            if any(m.timing for m in run.measurements):
+                plot.plot_run(run, args.plot)
     return 0 if all(run.ok for run in runs) else 1
 
 
@@ -297,6 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for option in OUTPUTS:
             if getattr(args, option) and not listing:
                 _check_output_path(option, getattr(args, option))
+        if args.plot and not listing:
+            plot.require()
+            _check_plot_folder(args.plot)
         workers = args.workers or sorted({1, environment.usable_cores()})
         args.size = args.size or ("small" if args.check_only else "large")
         # numba sizes its thread pool when it is first imported; make room for --workers.
@@ -314,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
                 )
         return _run(args, recipes, workers)
-    except (UsageError, RecipeError, CompareError) as error:
+    except (UsageError, RecipeError, CompareError, plot.PlotError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
 

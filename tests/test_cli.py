@@ -224,3 +224,27 @@ def test_every_output_path_is_checked_before_work(capsys, option):
     assert (
         f"{option} /no/such/folder/out: the folder /no/such/folder does not exist" in _error_lines(capsys)[0]
     )
+
+
+def test_plot_writes_one_png_per_recipe(tmp_path, write_recipe):
+    path = write_recipe(
+        GOOD_RECIPE
+        + """
+    def numpy_threads(data, n_workers):
+        return data * data
+
+
+    VARIANTS = {"serial": serial, "numpy_threads": numpy_threads}
+    """
+    )
+    folder = tmp_path / "plots"
+    assert main([str(path), "--repeat", "1", "--warmup", "0", "--workers", "1,2", "--plot", str(folder)]) == 0
+    png = folder / f"{path.stem}.png"
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert [p.name for p in folder.iterdir()] == [png.name]
+
+
+def test_plot_without_matplotlib_names_the_extra(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes "import matplotlib" fail
+    assert main(["countdown", "--plot", str(tmp_path / "plots")]) == 2
+    assert 'pip install -e ".[plot]"' in _error_lines(capsys)[0]
