@@ -45,10 +45,16 @@ def _bandwidth(env: dict[str, Any]) -> float | None:
     return float(value) if value else None
 
 
-def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any]) -> str:
-    """The whole run: environment, options and every measurement with its derived figures."""
+def to_json(
+    env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any], *, complete: bool = True
+) -> str:
+    """The whole run: environment, options and every measurement with its derived figures.
+
+    ``complete`` is False for a run stopped early (Ctrl-C, SIGTERM): what it measured, no more.
+    """
     payload = {
         "schema": SCHEMA_VERSION,
+        "complete": complete,
         "environment": env,
         "options": options,
         "ok": all(run.ok for run in runs),
@@ -57,9 +63,9 @@ def to_json(env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, A
     return json.dumps(payload, indent=2) + "\n"
 
 
-def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
+def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: bool = True) -> str:
     """The header as a list, then one table per recipe, as in the terminal."""
-    lines = ["# Cookbook run", ""]
+    lines = ["# Cookbook run" + ("" if complete else " (interrupted: incomplete)"), ""]
     lines += [f"- {line}" for line in [*report.header_lines(env), report.pools_line(env)]]
     for run in runs:
         columns, rows = report.table_rows(run, _bandwidth(env))

@@ -41,10 +41,17 @@ def run_recipe(
     warmups: int,
     check_only: bool,
     on_step: OnStep = lambda recipe, variant, workers: None,
+    into: list[RecipeRun] | None = None,
 ) -> RecipeRun:
-    """Check every planned variant against ``serial`` and, unless ``check_only``, time it."""
+    """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
+
+    The run is appended to ``into`` before anything is measured, so that a
+    run interrupted half-way still holds what it measured.
+    """
     n = recipe.size_of(size)
     run = RecipeRun(recipe.name, recipe.path, n, str(size), dict(recipe.not_applicable))
+    if into is not None:
+        into.append(run)
     steps = plan(recipe, variants, workers)
     try:
         data = recipe.make_input(n)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cookbook import environment, export, plot, report
+from cookbook import environment, export, plot, report, timing
 from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
 from cookbook.measure import plan, run_recipe
 from cookbook.recipe import Recipe, RecipeError, load, load_all
@@ -157,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing --json, --markdown, --csv files and --plot images (refused without it)",
+    )
+    parser.add_argument(
         "--plot",
         type=Path,
         metavar="DIR",
@@ -169,10 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
 OUTPUTS = ("json", "markdown", "csv")
 
 
-def _check_output_path(option: str, path: Path) -> None:
+def _check_output_path(option: str, path: Path, force: bool) -> None:
     """Refuse an output path before any work starts, rather than after."""
     if path.is_dir():
         raise UsageError(f"--{option} {path}: is a folder, not a file")
+    if path.exists() and not force:
+        raise UsageError(f"--{option} {path}: the file exists; add --force to overwrite it")
     _check_writable(option, path, path.parent)
 
 
@@ -229,6 +238,50 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         disable=not stderr.is_terminal,
     )
     runs: list[RecipeRun] = []
+    stopped_by: int | None = None  # the exit status of an interrupted run
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
+    previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        _measure_all(args, recipes, workers, progress, total, stdout, bandwidth, runs)
+    except KeyboardInterrupt:
+        stopped_by = 130
+    except Terminated:
+        stopped_by = 143
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_handler)
+        timing.shutdown_process_pool()  # leave no worker process behind, whatever happened
+    # Collected again after the run: numba's threading layer and the BLAS pools are known now.
+    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
+    stdout.print()
+    stdout.print(report.pools_line(env), markup=False, highlight=False)
+    _write_outputs(args, env, runs, workers, complete=stopped_by is None)
+    if stopped_by is not None:
+        written = [str(getattr(args, o)) for o in OUTPUTS if getattr(args, o)]
+        where = f"; what was measured is in {', '.join(written)}" if written else ""
+        print(f"{PROG}: interrupted{where}", file=sys.stderr)
+        return stopped_by
+    return 0 if all(run.ok for run in runs) else 1
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (a BaseException, so no variant's ``except Exception`` eats it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _measure_all(
+    args: argparse.Namespace,
+    recipes: Sequence[Recipe],
+    workers: list[int],
+    progress: Progress,
+    total: int,
+    stdout: Console,
+    bandwidth: float | None,
+    runs: list[RecipeRun],
+) -> None:
     done = 0
     with progress:
         task = progress.add_task("starting", total=total)
@@ -251,14 +304,20 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
                 warmups=args.warmup,
                 check_only=args.check_only,
                 on_step=on_step,
+                into=runs,
             )
-            runs.append(run)
             stdout.print()
             report.print_run(stdout, run, bandwidth)
-    # Collected again after the run: numba's threading layer and the BLAS pools are known now.
-    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
-    stdout.print()
-    stdout.print(report.pools_line(env), markup=False, highlight=False)
+
+
+def _write_outputs(
+    args: argparse.Namespace,
+    env: dict[str, Any],
+    runs: Sequence[RecipeRun],
+    workers: list[int],
+    *,
+    complete: bool,
+) -> None:
     options = {
         "targets": args.targets,
         "size": args.size,
@@ -269,8 +328,8 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         "check_only": args.check_only,
     }
     writers = {
-        "json": lambda: export.to_json(env, runs, options),
-        "markdown": lambda: export.to_markdown(env, runs),
+        "json": lambda: export.to_json(env, runs, options, complete=complete),
+        "markdown": lambda: export.to_markdown(env, runs, complete=complete),
         "csv": lambda: export.to_csv(env, runs),
     }
     for option in OUTPUTS:
@@ -282,7 +341,6 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         for run in runs:
             if any(m.timing for m in run.measurements):
                 plot.plot_run(run, args.plot)
-    return 0 if all(run.ok for run in runs) else 1
 
 
 def _compare(old_path: Path, new_path: Path) -> int:
@@ -317,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         targets = [t for t in args.targets if t != "list"] or (["all"] if listing else [])
         for option in OUTPUTS:
             if getattr(args, option) and not listing:
-                _check_output_path(option, getattr(args, option))
+                _check_output_path(option, getattr(args, option), args.force)
         if args.plot and not listing:
             plot.require()
             _check_plot_folder(args.plot)
@@ -330,6 +388,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if listing:
             _list(recipes)
             return 0
+        if args.plot and not args.force:
+            existing = [
+                str(args.plot / f"{r.name}.png") for r in recipes if (args.plot / f"{r.name}.png").exists()
+            ]
+            if existing:
+                raise UsageError(
+                    f"--plot {args.plot}: {', '.join(existing)} exist; add --force to overwrite them"
+                )
         if args.variants:
             known = {v for r in recipes for v in r.variants}
             unknown = [v for v in args.variants if v not in known]

@@ -248,3 +248,20 @@ def test_plot_without_matplotlib_names_the_extra(capsys, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes "import matplotlib" fail
     assert main(["countdown", "--plot", str(tmp_path / "plots")]) == 2
     assert 'pip install -e ".[plot]"' in _error_lines(capsys)[0]
+
+
+def test_existing_files_are_never_overwritten_silently(tmp_path, capsys):
+    existing = tmp_path / "results.json"
+    existing.write_text("keep me")
+    assert main(["countdown", "--json", str(existing)]) == 2
+    assert "the file exists; add --force to overwrite it" in _error_lines(capsys)[0]
+    assert existing.read_text() == "keep me"
+    argv = ["countdown", "--check-only", "--variants", "numba", "--json", str(existing), "--force"]
+    assert main(argv) == 0
+    assert json.loads(existing.read_text())["complete"] is True
+
+
+def test_existing_plots_are_never_overwritten_silently(tmp_path, capsys):
+    (tmp_path / "countdown.png").write_bytes(b"old")
+    assert main(["countdown", "--plot", str(tmp_path)]) == 2
+    assert "countdown.png exist; add --force" in _error_lines(capsys)[0]

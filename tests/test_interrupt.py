@@ -1,0 +1,90 @@
+"""Ctrl-C and SIGTERM stop a run quickly, keep what was measured, and leave no process behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+SLOW_RECIPE = """
+    import time
+
+    import numpy as np
+    from joblib import Parallel, delayed
+
+    SIZES = {"small": 8, "large": 16}
+
+
+    def make_input(size, seed=0):
+        return np.arange(size)
+
+
+    def slow_square(x):
+        time.sleep(1.0)
+        return x * x
+
+
+    def serial(data, n_workers):
+        return data * data
+
+
+    def numpy(data, n_workers):
+        return np.square(data)
+
+
+    def joblib_processes(data, n_workers):
+        return np.array(Parallel(n_jobs=n_workers, prefer="processes")(delayed(slow_square)(x) for x in data))
+
+
+    VARIANTS = {"serial": serial, "numpy": numpy, "joblib_processes": joblib_processes}
+"""
+
+
+def _processes_with(marker):
+    """PIDs of live processes whose environment holds ``marker`` (loky workers inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, status):
+    recipe = tmp_path / f"slow_recipe_{signum}.py"
+    recipe.write_text(textwrap.dedent(SLOW_RECIPE))
+    out_json = tmp_path / "partial.json"
+    marker = f"COOKBOOK_TEST_MARKER_{uuid.uuid4().hex}"
+    env = {**os.environ, marker: "1"}
+    argv = [sys.executable, "-m", "cookbook.run", str(recipe), "--check-only", "--workers", "2"]
+    child = subprocess.Popen(
+        [*argv, "--json", str(out_json)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    for line in child.stderr:  # progress lines: wait until the slow variant has started
+        if "joblib_processes x2" in line:
+            break
+    time.sleep(1.5)  # its workers are busy now
+    assert _processes_with(marker), "no worker process was started"
+    sent = time.monotonic()
+    child.send_signal(signum)
+    child.wait(timeout=30)
+    assert child.returncode == status
+    assert time.monotonic() - sent < 10
+    assert "interrupted; what was measured is in" in child.stderr.read()
+    record = json.loads(out_json.read_text())
+    assert record["complete"] is False
+    rows = [(m["variant"], m["status"]) for m in record["recipes"][0]["measurements"]]
+    assert rows == [("serial", "OK"), ("numpy", "OK")]
+    time.sleep(0.5)
+    assert _processes_with(marker) == [], "worker processes outlived the run"
