@@ -407,6 +407,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, RecipeError, CompareError, plot.PlotError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # outside any variant (those are reported in their rows)
+        detail = f": {error}" if str(error) else ""
+        print(f"{PROG}: error: out of memory{detail}; try a smaller --size", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

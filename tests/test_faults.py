@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from cookbook import environment
 from cookbook.run import main
 from tests.conftest import GOOD_RECIPE
 
@@ -81,3 +82,17 @@ def test_a_faulty_variant_is_reported_and_the_next_one_still_runs(write_recipe, 
     assert rows["faulty_processes"]["status"] == status
     assert message in rows["faulty_processes"]["detail"]
     assert rows["python_threads"]["status"] == "OK"  # the run went on, with a fresh pool where one broke
+
+
+def test_running_out_of_memory_outside_a_variant_is_one_line(monkeypatch, capsys):
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 128. MiB")
+
+    monkeypatch.setattr(environment, "memory_bandwidth", no_memory)
+    assert main(["countdown", "--variants", "numba"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        err[-1]
+        == "python -m cookbook.run: error: out of memory: Unable to allocate 128. MiB; try a smaller --size"
+    )
+    assert not any("Traceback" in line for line in err)
