@@ -9,7 +9,14 @@ import sysconfig
 from importlib import metadata
 from typing import Any
 
-__all__ = ["collect", "gil_enabled", "memory_bandwidth", "numba_threading_layer", "usable_cores"]
+__all__ = [
+    "collect",
+    "gil_enabled",
+    "memory_bandwidth",
+    "numba_threading_layer",
+    "thread_pools",
+    "usable_cores",
+]
 
 LIBRARIES = ("numpy", "scipy", "numba", "joblib", "threadpoolctl")
 
@@ -112,6 +119,13 @@ def collect() -> dict[str, Any]:
             "usable": usable_cores(),
         },
         "libraries": {name: _version(name) for name in LIBRARIES},
+        **thread_pools(),
+    }
+
+
+def thread_pools() -> dict[str, Any]:
+    """The native thread pools loaded so far, and numba's threading layer: they change as recipes run."""
+    return {
         "blas_pools": _blas_pools(),
         "numba_threading_layer": numba_threading_layer(),
         "numba_num_threads": _numba_num_threads(),

@@ -18,8 +18,6 @@ __all__ = [
     "table_rows",
 ]
 
-SCHEMA_VERSION = 1
-
 
 def format_seconds(seconds: float | None) -> str:
     """Format a duration with a unit that keeps three significant figures."""

@@ -221,28 +221,17 @@ def _list(recipes: Sequence[Recipe]) -> None:
 
 
 def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]) -> int:
-    stdout = Console(width=None if sys.stdout.isatty() else 240)  # logs: wide rather than wrapped
-    stderr = Console(stderr=True)
+    stdout = _stdout_console()
     # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
     bandwidth = None if args.check_only else environment.memory_bandwidth()
     env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
     report.print_header(stdout, env)
-    total = sum(len(plan(r, args.variants, workers)) for r in recipes)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
     runs: list[RecipeRun] = []
     stopped_by: int | None = None  # the exit status of an interrupted run
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
-        _measure_all(args, recipes, workers, progress, total, stdout, bandwidth, runs)
+        _measure_all(args, recipes, workers, stdout, bandwidth, runs)
     except KeyboardInterrupt:
         stopped_by = 130
     except Terminated:
@@ -251,8 +240,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
         timing.shutdown_process_pool()  # leave no worker process behind, whatever happened
-    # Collected again after the run: numba's threading layer and the BLAS pools are known now.
-    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
+    env.update(environment.thread_pools())  # numba's threading layer and the BLAS pools are known now
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
     _write_outputs(args, env, runs, workers, complete=stopped_by is None)
@@ -276,12 +264,22 @@ def _measure_all(
     args: argparse.Namespace,
     recipes: Sequence[Recipe],
     workers: list[int],
-    progress: Progress,
-    total: int,
     stdout: Console,
     bandwidth: float | None,
     runs: list[RecipeRun],
 ) -> None:
+    """Run every recipe into ``runs``, printing each table as it finishes, with a progress display."""
+    stderr = Console(stderr=True)
+    total = sum(len(plan(r, args.variants, workers)) for r in recipes)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
     done = 0
     with progress:
         task = progress.add_task("starting", total=total)
@@ -343,9 +341,13 @@ def _write_outputs(
                 plot.plot_run(run, args.plot)
 
 
+def _stdout_console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 240)  # logs: wide rather than wrapped
+
+
 def _compare(old_path: Path, new_path: Path) -> int:
     old, new = load_run(old_path), load_run(new_path)
-    stdout = Console(width=None if sys.stdout.isatty() else 240)
+    stdout = _stdout_console()
     stdout.print(f"old: {old_path}\nnew: {new_path}", markup=False, highlight=False)
     for line in environment_differences(old, new) or ["same interpreter, machine and libraries"]:
         stdout.print(f"  {line}", markup=False, highlight=False)
