@@ -10,6 +10,7 @@ from importlib import metadata
 from typing import Any
 
 __all__ = [
+    "available_memory",
     "collect",
     "gil_enabled",
     "memory_bandwidth",
@@ -32,6 +33,30 @@ def usable_cores() -> int:
     from joblib import cpu_count
 
     return int(cpu_count())
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate without swapping, or None where nobody can tell.
+
+    Linux's ``MemAvailable`` (free memory plus caches it can drop), capped by
+    a container's cgroup limit when one is set.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            fields = dict(line.split(":", 1) for line in meminfo)
+        available = int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as limit, open(usage_file, encoding="ascii") as usage:
+                available = min(available, int(limit.read()) - int(usage.read()))
+        except (OSError, ValueError):  # no such cgroup file, or "max": no limit
+            continue
+    return available
 
 
 def memory_bandwidth(nbytes: int = 2**27, repeats: int = 5) -> float:

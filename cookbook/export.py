@@ -36,6 +36,7 @@ CSV_COLUMNS = (
     "bytes_per_s",
     "bound",
     "max_error",
+    "inner_threads",
     "detail",
 )
 
@@ -75,7 +76,7 @@ def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: boo
             "|" + "|".join("---" if c in ("variant", "agreement") else "---:" for c in columns) + "|"
         )
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-        lines += [f"\n{variant}: not applicable: {why}" for variant, why in run.not_applicable.items()]
+        lines += [f"\n{line}" for line in report.notes(run)]
     return "\n".join(lines) + "\n"
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from cookbook.agreement import Agreement, compare
+from cookbook.environment import available_memory, usable_cores
 from cookbook.recipe import Recipe, is_single_threaded
 from cookbook.results import Measurement, RecipeRun
 from cookbook.timing import shutdown_process_pool, time_call, time_repeats
 
-__all__ = ["plan", "run_recipe"]
+__all__ = ["inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
 
 OnStep = Callable[[str, str, int], None]
+OnMeasured = Callable[[RecipeRun, Measurement], None]
+MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 
 def plan(recipe: Recipe, variants: Sequence[str] | None, workers: Sequence[int]) -> list[tuple[str, int]]:
@@ -41,34 +46,53 @@ def run_recipe(
     warmups: int,
     check_only: bool,
     on_step: OnStep = lambda recipe, variant, workers: None,
+    on_measured: OnMeasured = lambda run, measurement: None,
     into: list[RecipeRun] | None = None,
+    skip: frozenset[tuple[str, int]] = frozenset(),
 ) -> RecipeRun:
     """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
 
     The run is appended to ``into`` before anything is measured, so that a
-    run interrupted half-way still holds what it measured.
+    run interrupted half-way still holds what it measured. Steps in ``skip``
+    (measured by an earlier process) are left out; a skipped ``serial`` is
+    still called once, untimed, for the reference answer.
     """
     n = recipe.size_of(size)
     run = RecipeRun(recipe.name, recipe.path, n, str(size), dict(recipe.not_applicable))
     if into is not None:
         into.append(run)
     steps = plan(recipe, variants, workers)
+    refusal = memory_refusal(recipe, n)
+    if refusal:
+        for variant, count in steps:
+            if (variant, count) not in skip:
+                on_step(recipe.name, variant, count)
+                run.measurements.append(Measurement(variant, count, "ERROR", refusal))
+                on_measured(run, run.measurements[-1])
+        return run
     try:
         data = recipe.make_input(n)
         small = recipe.sizes["small"]
         warm_data = None if check_only else data if n == small else recipe.make_input(small)
     except Exception as error:
         for variant, count in steps:
-            on_step(recipe.name, variant, count)
-            run.measurements.append(
-                Measurement(variant, count, "ERROR", f"make_input failed: {_describe(error)}")
-            )
+            if (variant, count) not in skip:
+                on_step(recipe.name, variant, count)
+                detail = f"make_input failed: {_describe(error)}"
+                run.measurements.append(Measurement(variant, count, "ERROR", detail))
+                on_measured(run, run.measurements[-1])
         return run
     reference: Any = None
+    reference_ok = False
     for variant, count in steps:
+        if (variant, count) in skip:
+            if variant == "serial":
+                reference, reference_ok = recipe.variants["serial"](data, 1), True
+            continue
         on_step(recipe.name, variant, count)
-        if variant != "serial" and run.measurements[0].status != "OK":
+        if variant != "serial" and not reference_ok:
             run.measurements.append(Measurement(variant, count, "ERROR", "no reference: serial failed"))
+            on_measured(run, run.measurements[-1])
             continue
         measurement, result = _measure(
             variant,
@@ -81,10 +105,65 @@ def run_recipe(
             check_only=check_only,
         )
         if variant == "serial":
-            reference = result
+            reference, reference_ok = result, measurement.status == "OK"
             run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
         run.measurements.append(measurement)
+        on_measured(run, measurement)
     return run
+
+
+def memory_refusal(recipe: Recipe, size: int) -> str | None:
+    """Why a run at ``size`` would not fit in memory, or None when it would (or nobody can tell).
+
+    Asked before ``make_input``, so the message comes before the machine swaps
+    or the kernel's out-of-memory killer ends the process.
+    """
+    available = available_memory()
+    if available is None:
+        return None
+    small = recipe.sizes["small"]
+    try:
+        if recipe.memory_bytes is not None:
+            needed, how = int(recipe.memory_bytes(size)), "its memory_bytes"
+        elif size > small:  # the small input scaled linearly: a floor, for recipes that do not say
+            needed, how = _nbytes(recipe.make_input(small)) * size // small, "its small input, scaled"
+        else:
+            return None
+    except Exception:  # the estimate failed: make_input will say what is wrong
+        return None
+    if needed <= MEMORY_HEADROOM * available:
+        return None
+    return (
+        f"not run: size {size} needs about {_gib(needed)} ({how}) and {_gib(available)} is available; "
+        "try a smaller --size"
+    )
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
+
+
+def inner_thread_limit(variant: str, workers: int) -> int | None:
+    """The BLAS and OpenMP threads each of a threaded variant's threads may use, or None for no limit.
+
+    ``workers`` Python threads that each call multi-threaded BLAS would ask
+    for ``workers x cores`` threads; like joblib in its worker processes, the
+    inner pools get ``cores // workers`` (at least 1). Only ``*_threads``
+    variants at 2 or more workers: a variant named otherwise (e.g.
+    ``numpy_threads_oversubscribed``) keeps the libraries' defaults.
+    """
+    if not variant.endswith("_threads") or workers < 2:
+        return None
+    return max(1, usable_cores() // workers)
+
+
+@contextlib.contextmanager
+def _inner_threads(limit: int | None) -> Iterator[None]:
+    if limit is None:
+        yield
+    else:
+        with threadpool_limits(limits=limit):
+            yield
 
 
 def _bytes_per_call(recipe: Recipe, size: int, data: Any, result: Any) -> int | None:
@@ -117,6 +196,26 @@ def _measure(
     check_only: bool,
 ) -> tuple[Measurement, Any]:
     shutdown_process_pool()  # so that every process variant's first call starts its pool
+    limit = inner_thread_limit(variant, workers)
+    with _inner_threads(limit):
+        measurement, result = _check_and_time(
+            variant, workers, call, warm_up, check, repeat=repeat, warmups=warmups, check_only=check_only
+        )
+    measurement.inner_threads = limit
+    return measurement, result
+
+
+def _check_and_time(
+    variant: str,
+    workers: int,
+    call: Callable[[], Any],
+    warm_up: Callable[[], Any],
+    check: Callable[[Any], Agreement],
+    *,
+    repeat: int,
+    warmups: int,
+    check_only: bool,
+) -> tuple[Measurement, Any]:
     try:
         result, first_s = time_call(call)
     except Exception as error:

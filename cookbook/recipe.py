@@ -51,6 +51,7 @@ class Recipe:
     atol: float
     summary: str
     bytes_moved: Callable[[int], int] | None = None  # optional: memory a call reads and writes
+    memory_bytes: Callable[[int], int] | None = None  # optional: peak memory a run at a size needs
 
     def size_of(self, size: str | int) -> int:
         """Return the recipe's size for a label (``small``, ``large``) or a number."""
@@ -157,8 +158,10 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
     if not all(isinstance(t, (int, float)) and t >= 0 for t in (rtol, atol)):
         problems.append("RTOL and ATOL must be numbers >= 0")
     bytes_moved = getattr(module, "bytes_moved", None)
-    if bytes_moved is not None and not callable(bytes_moved):
-        problems.append("bytes_moved must be a function of the size")
+    memory_bytes = getattr(module, "memory_bytes", None)
+    for hook_name, hook in (("bytes_moved", bytes_moved), ("memory_bytes", memory_bytes)):
+        if hook is not None and not callable(hook):
+            problems.append(f"{hook_name} must be a function of the size")
     if problems:
         raise RecipeError(f"{path}: {'; '.join(problems)}")
     doc = (module.__doc__ or "").strip()
@@ -173,4 +176,5 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
         atol=float(atol),
         summary=doc.splitlines()[0] if doc else "",
         bytes_moved=bytes_moved,
+        memory_bytes=memory_bytes,
     )

@@ -12,6 +12,7 @@ from cookbook.results import Measurement, RecipeRun
 __all__ = [
     "format_seconds",
     "header_lines",
+    "notes",
     "pools_line",
     "print_header",
     "print_run",
@@ -70,7 +71,7 @@ def _agreement(m: Measurement) -> str:
     if m.status == "MISMATCH":
         error = f"max error {m.max_error:g}; " if m.max_error is not None else ""
         return f"MISMATCH ({error}{m.detail})"
-    return f"ERROR: {m.detail}"
+    return f"{m.status}: {m.detail}"
 
 
 def _ratio(value: float | None) -> str:
@@ -112,8 +113,21 @@ def print_run(console: Console, run: RecipeRun, bandwidth: float | None = None) 
     for m, cells in zip(run.measurements, rows, strict=True):
         table.add_row(*cells, style=None if m.status == "OK" else "red")
     console.print(table)
-    for variant, reason in run.not_applicable.items():
-        console.print(f"  {variant}: not applicable: {reason}", highlight=False, markup=False)
+    for line in notes(run):
+        console.print(f"  {line}", highlight=False, markup=False)
+
+
+def notes(run: RecipeRun) -> list[str]:
+    """The lines under a recipe's table: variants not applicable, and inner thread limits in force."""
+    lines = [f"{variant}: not applicable: {reason}" for variant, reason in run.not_applicable.items()]
+    limited = [m for m in run.measurements if m.inner_threads is not None]
+    for limit in sorted({m.inner_threads for m in limited if m.inner_threads is not None}):
+        steps = ", ".join(f"{m.variant} x{m.workers}" for m in limited if m.inner_threads == limit)
+        lines.append(
+            f"BLAS and OpenMP pools limited to {limit} thread{'s' * (limit > 1)} (cores // workers, "
+            f"threadpoolctl) in: {steps}"
+        )
+    return lines
 
 
 def _rate(bytes_per_second: float | None, bound: str | None) -> str:

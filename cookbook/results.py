@@ -11,7 +11,7 @@ from cookbook.timing import Timing
 
 __all__ = ["Measurement", "RecipeRun", "Status"]
 
-Status = Literal["OK", "MISMATCH", "ERROR"]
+Status = Literal["OK", "MISMATCH", "ERROR", "TIMEOUT"]
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Measurement:
     max_error: float | None = None
     first_s: float | None = None  # the first call: JIT compile, pool start
     timing: Timing | None = None  # the repeats; None with --check-only or on error
+    inner_threads: int | None = None  # the BLAS/OpenMP thread limit it ran under; None: not limited
 
 
 @dataclass
@@ -38,6 +39,7 @@ class RecipeRun:
     not_applicable: dict[str, str]
     measurements: list[Measurement] = field(default_factory=list)
     bytes_per_call: int | None = None  # memory a call reads and writes, at least
+    thread_pools: dict[str, Any] | None = None  # the native pools of the process that ran it
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class RecipeRun:
             "size_label": self.size_label,
             "not_applicable": self.not_applicable,
             "bytes_per_call": self.bytes_per_call,
+            "thread_pools": self.thread_pools,
             "serial_fraction": {
                 v: self.serial_fraction(v) for v in dict.fromkeys(m.variant for m in self.measurements)
             },
@@ -96,6 +99,7 @@ class RecipeRun:
                     "status": m.status,
                     "detail": m.detail,
                     "max_error": m.max_error,
+                    "inner_threads": m.inner_threads,
                     "first_s": m.first_s,
                     "repeats_s": list(m.timing.repeats_s) if m.timing else None,
                     "median_s": m.timing.median_s if m.timing else None,

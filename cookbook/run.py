@@ -21,9 +21,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cookbook import environment, export, plot, report, timing
+from cookbook import environment, export, plot, report
 from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
-from cookbook.measure import plan, run_recipe
+from cookbook.isolate import DEFAULT_TIMEOUT_S, run_isolated
+from cookbook.measure import plan
 from cookbook.recipe import Recipe, RecipeError, load, load_all
 from cookbook.results import RecipeRun
 
@@ -67,6 +68,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
     return value
 
 
@@ -159,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
     )
     parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="stop a variant that runs longer than this at one worker count (first call, warm-up and "
+        "repeats together), report it as TIMEOUT, and go on; each recipe runs in a process of its own, "
+        f"so its threads and worker processes are killed with it (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="overwrite existing --json, --markdown, --csv files and --plot images (refused without it)",
@@ -239,8 +259,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
-        timing.shutdown_process_pool()  # leave no worker process behind, whatever happened
-    env.update(environment.thread_pools())  # numba's threading layer and the BLAS pools are known now
+    env.update(_thread_pools(runs))  # known once the recipes' processes have loaded them
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
     _write_outputs(args, env, runs, workers, complete=stopped_by is None)
@@ -250,6 +269,16 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         print(f"{PROG}: interrupted{where}", file=sys.stderr)
         return stopped_by
     return 0 if all(run.ok for run in runs) else 1
+
+
+def _thread_pools(runs: Sequence[RecipeRun]) -> dict[str, Any]:
+    """The native pools the recipes' processes loaded, and the numba threading layer they started."""
+    seen = [run.thread_pools for run in runs if run.thread_pools]
+    if not seen:
+        return environment.thread_pools()
+    started = [p for p in seen if not p["numba_threading_layer"].startswith("not ")]
+    blas = {(p["user_api"], p["internal_api"], p["prefix"]): p for pools in seen for p in pools["blas_pools"]}
+    return {**(started or seen)[-1], "blas_pools": list(blas.values())}
 
 
 class Terminated(BaseException):
@@ -293,7 +322,7 @@ def _measure_all(
                 print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
 
         for recipe in recipes:
-            run = run_recipe(
+            run = run_isolated(
                 recipe,
                 size=args.size,
                 variants=args.variants,
@@ -301,6 +330,7 @@ def _measure_all(
                 repeat=args.repeat,
                 warmups=args.warmup,
                 check_only=args.check_only,
+                timeout=args.timeout,
                 on_step=on_step,
                 into=runs,
             )
@@ -324,6 +354,7 @@ def _write_outputs(
         "repeat": args.repeat,
         "warmup": args.warmup,
         "check_only": args.check_only,
+        "timeout_s": args.timeout,
     }
     writers = {
         "json": lambda: export.to_json(env, runs, options, complete=complete),

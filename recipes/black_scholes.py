@@ -89,6 +89,15 @@ RTOL = 1e-12
 ATOL = 1e-12  # in the currency of the spot price (50 to 150)
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the input, then serial's prices as lists and as arrays.
+
+    The input is 5 x size float64. Serial holds every chunk's prices as a list of Python floats
+    (about 32 bytes a value, with its slot in the list), then as arrays, then joined.
+    """
+    return 5 * 8 * size + 32 * size + 2 * 8 * size
+
+
 def call_prices(spot, strike, years, rate, vol, out):
     """Fill ``out[i]`` with the Black-Scholes price of the i-th European call."""
     for i in range(len(out)):

@@ -70,6 +70,11 @@ SIZES = {"small": 50_000, "large": 1_000_000}
 N_CHUNKS = 64  # many more chunks than workers: idle workers take the next one
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the chunk bounds and the primes up to sqrt(size), as int64."""
+    return 8 * (N_CHUNKS + 1) + 8 * isqrt(size)
+
+
 def count_primes(start, stop):
     """Count the primes in [start, stop) by trial division."""
     count = 0

@@ -61,6 +61,11 @@ N_TASKS = 16  # fixed by the workload, so the result never depends on workers
 MODULUS = 1_000_003  # a prime: the checksum has no closed form to skip to
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the ``N_TASKS`` lengths and checksums, whatever the size."""
+    return 2 * 8 * N_TASKS
+
+
 def countdown(n):
     """Count ``n`` down to zero and return a checksum of the steps."""
     checksum = 0

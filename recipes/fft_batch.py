@@ -101,6 +101,15 @@ RTOL = 1e-9
 ATOL = 1e-9
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: three arrays of size x LENGTH complex128.
+
+    The input, serial's transformed chunks and ``np.vstack``'s copy of them; make_input's own
+    temporaries (a float64 array and a complex one beside the input) stay below that.
+    """
+    return 3 * 16 * LENGTH * size
+
+
 def fft_rows(rows):
     """Replace each row of ``rows`` by its discrete Fourier transform, in place."""
     for r in range(len(rows)):

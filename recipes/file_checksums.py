@@ -86,6 +86,16 @@ BLOCK_SIZE = 2**20  # 1 MiB: every hash update drops the GIL
 SMALL_BLOCK = 1024  # below hashlib's 2048-byte threshold: updates keep the GIL
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: one file's bytes, twice, or serial's read buffer.
+
+    ``make_input`` holds each file's random bytes twice while it makes them (``rng.bytes``);
+    the files then sit on disk and in the page cache, not in the process, and ``checksum``
+    reads them through one reused buffer of ``BLOCK_SIZE`` bytes.
+    """
+    return max(2 * (size * 2**20 // N_FILES), BLOCK_SIZE)
+
+
 def checksum(path, block_size=BLOCK_SIZE):
     """Return the SHA-256 of the file at ``path`` as a hex string, reading it in blocks."""
     digest = hashlib.sha256()

@@ -116,6 +116,14 @@ KERNEL = np.array([[0.0, ALPHA, 0.0], [ALPHA, 1.0 - 4.0 * ALPHA, ALPHA], [0.0, A
 ATOL = 1e-12
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the size x size grid and serial's two copies as lists.
+
+    A Python float in a list takes about 32 bytes: the object and its slot in the list.
+    """
+    return 8 * size * size + 2 * 32 * size * size
+
+
 def heat_rows(old, new, start, stop):
     """Write one explicit heat step of ``old`` into rows ``start:stop`` of ``new``, edge columns kept."""
     n_cols = len(old[0])

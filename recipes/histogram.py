@@ -85,6 +85,14 @@ HI = 5.0
 SCALE = N_BINS / (HI - LO)  # bins per unit: multiplying by it is the same in every engine
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the samples (float64) and one chunk as a list.
+
+    A Python float in a list takes about 32 bytes: the object and its slot in the list.
+    """
+    return 8 * size + 32 * size // N_CHUNKS
+
+
 def bin_counts(samples, counts):
     """Add one to ``counts[bin]`` for every sample in [LO, HI); return ``counts``."""
     for x in samples:

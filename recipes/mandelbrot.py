@@ -66,6 +66,12 @@ MAX_ITER = 200
 N_BANDS = 32  # many more bands than workers, so no worker waits on one slow band
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the escape counts, one int64 per pixel, and the axes."""
+    rows = max(1, size * 2 // 3)
+    return 8 * (rows * size + rows + size)
+
+
 def escape_counts(xs, ys, out):
     """Fill ``out[i, j]`` with the escape step of the point ``xs[j] + ys[i]*1j``."""
     for i in range(len(ys)):

@@ -70,6 +70,11 @@ BLOCK = 4096
 POWERS = np.array([pow(MULTIPLIER, k, MODULUS) for k in range(1, BLOCK + 1)])
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the chunks' seeds and counts (int64), whatever the size."""
+    return 2 * 8 * N_CHUNKS
+
+
 def count_inside(seed, n_points):
     """Count the points of one Lehmer stream inside the quarter circle."""
     state = seed

@@ -93,6 +93,15 @@ N_BLOCKS = 32  # blocks of rows, fixed by the workload
 RTOL = 1e-12
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the 3 x size points, serial's copy as lists, the distances.
+
+    A Python float in a list takes about 32 bytes: the object and its slot in the list. Serial keeps
+    one distance per point, so nothing grows as size x size.
+    """
+    return 3 * 8 * size + 3 * 32 * size + 8 * size
+
+
 def nearest_distances(xs, ys, zs, start, stop, out):
     """Set ``out[i - start]`` to the distance from point ``i`` to its nearest other point."""
     n = len(xs)

@@ -105,6 +105,14 @@ NODES = (_x + 1.0) * math.pi / 2  # the rule moved from [-1, 1] to [0, pi]
 WEIGHTS = _w * math.pi / 2
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: the parameters, then serial's parameters and integrals as lists.
+
+    A Python float in a list takes about 32 bytes: the object and its slot in the list.
+    """
+    return 8 * size + 2 * 32 * size
+
+
 def integrand(t, p):
     """Return ``exp(p * (cos t - 1)) / pi``; its integral over [0, pi] is i0e(p)."""
     return math.exp(p * (math.cos(t) - 1.0)) / math.pi

@@ -86,6 +86,15 @@ SIZES = {"small": 80_000, "large": 2_400_000}
 N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: serial's last merge, the largest of its steps.
+
+    The input, the last round's two runs and the merged array (3 x size float64), and the two
+    runs as lists of Python floats (about 32 bytes a value, with its slot in the list).
+    """
+    return 3 * 8 * size + 32 * size
+
+
 def sort_run(run):
     """Sort ``run`` in place and return it: a list in Python, an array in numba."""
     run.sort()

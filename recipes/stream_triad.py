@@ -119,6 +119,14 @@ def bytes_moved(size):
     return 3 * 8 * size
 
 
+def memory_bytes(size):
+    """Peak memory a run at ``size`` needs: b, c and out (float64) and one chunk of each as a list.
+
+    A Python float in a list takes about 32 bytes: the object and its slot in the list.
+    """
+    return 3 * 8 * size + 3 * 32 * size // N_CHUNKS
+
+
 def triad_sum(b, c, scalar, out):
     """Store ``out[i] = b[i] + scalar * c[i]`` and return the sum of ``out``."""
     total = 0.0

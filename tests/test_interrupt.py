@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import processes_with
+
 SLOW_RECIPE = """
     import time
 
@@ -46,19 +48,6 @@ SLOW_RECIPE = """
 """
 
 
-def _processes_with(marker):
-    """PIDs of live processes whose environment holds ``marker`` (loky workers inherit it)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, status):
@@ -75,7 +64,7 @@ def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, st
         if "joblib_processes x2" in line:
             break
     time.sleep(1.5)  # its workers are busy now
-    assert _processes_with(marker), "no worker process was started"
+    assert processes_with(marker), "no worker process was started"
     sent = time.monotonic()
     child.send_signal(signum)
     child.wait(timeout=30)
@@ -87,4 +76,4 @@ def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, st
     rows = [(m["variant"], m["status"]) for m in record["recipes"][0]["measurements"]]
     assert rows == [("serial", "OK"), ("numpy", "OK")]
     time.sleep(0.5)
-    assert _processes_with(marker) == [], "worker processes outlived the run"
+    assert processes_with(marker) == [], "worker processes outlived the run"

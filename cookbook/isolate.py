@@ -1,0 +1,238 @@
+"""Run a recipe in a process of its own, so that a hang or a crash costs one step, not the run.
+
+Each recipe runs in ``python -m cookbook.runner``, in a new process group.
+Every step (a variant at one worker count: first call, warm-up and repeats)
+gets ``timeout`` seconds. A step that outlives it is reported as TIMEOUT; a
+step whose process dies (killed, out of memory, aborted by native code) is an
+ERROR that names the signal. Either way the whole process group is killed,
+threads and loky workers included, and a fresh runner goes on with the steps
+left, calling ``serial`` again (untimed) for the reference answer.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import cookbook
+from cookbook.measure import OnStep, plan
+from cookbook.recipe import Recipe
+from cookbook.results import Measurement, RecipeRun, Status
+from cookbook.runner import HEADER, Job
+
+__all__ = ["DEFAULT_TIMEOUT_S", "run_isolated"]
+
+DEFAULT_TIMEOUT_S = 300.0  # 10x the slowest step of "all" at the large size on 2 cores (28 s)
+WORKQUEUE_ABORT = (
+    "numba's workqueue threading layer aborts the process when parallel=True code runs from several "
+    "threads at once; pip install tbb (or an OpenMP runtime) and numba picks a thread-safe layer, "
+    "or call parallel=True code from one thread only"
+)
+GRACE_S = 2.0  # how long a finished runner's leftovers (loky's resource tracker) get to exit
+
+
+def run_isolated(
+    recipe: Recipe,
+    *,
+    size: str | int,
+    variants: Sequence[str] | None,
+    workers: Sequence[int],
+    repeat: int,
+    warmups: int,
+    check_only: bool,
+    timeout: float,
+    on_step: OnStep,
+    into: list[RecipeRun],
+) -> RecipeRun:
+    """Like ``measure.run_recipe``, in runner processes, with a ``timeout`` per step.
+
+    The run is appended to ``into`` first, and each measurement as it arrives,
+    so that a run interrupted half-way still holds what it measured.
+    """
+    run = RecipeRun(recipe.name, recipe.path, recipe.size_of(size), str(size), dict(recipe.not_applicable))
+    into.append(run)
+    steps = plan(recipe, variants, workers)
+    while len(run.measurements) < len(steps):
+        done = frozenset((m.variant, m.workers) for m in run.measurements)
+        serial = run.measurements[0] if run.measurements else None
+        if serial is not None and serial.status != "OK":  # a fresh runner would have no reference
+            _fill(run, steps, on_step, "ERROR", f"no reference: serial {serial.status}")
+            break
+        job = Job(str(recipe.path), size, variants, workers, repeat, warmups, check_only, done)
+        ended_early = _run_one_runner(job, run, recipe.name, timeout, on_step)
+        if ended_early is None and len(run.measurements) == len(done):
+            ended_early = "ERROR", "the runner ended without running its steps"
+        if ended_early:
+            _fill(run, steps, on_step, *ended_early)
+            break
+    return run
+
+
+def _run_one_runner(
+    job: Job, run: RecipeRun, name: str, timeout: float, on_step: OnStep
+) -> tuple[Status, str] | None:
+    """Run steps in one runner until it ends, hangs or dies.
+
+    Returns None when the runner can be replaced to go on with the steps
+    left, or the status and detail for every step left when it cannot (it
+    failed before its first step: the next one would too).
+    """
+    with _Runner(job) as runner:
+        current: tuple[str, int] | None = None
+        deadline = time.monotonic() + timeout
+        while True:
+            kind, *body = runner.receive(deadline)
+            if kind == "timeout":
+                runner.kill()
+                if current is None:
+                    return "TIMEOUT", f"no step started within {timeout:g} s (make_input, or serial again)"
+                detail = f"stopped after {timeout:g} s (--timeout); its threads and processes were killed"
+                run.measurements.append(Measurement(*current, "TIMEOUT", detail))
+                return None
+            if kind == "ended":
+                cause = runner.cause_of_end()
+                if current is None:
+                    return ("ERROR", f"runner {cause}") if cause else None
+                run.measurements.append(Measurement(*current, "ERROR", f"its process {cause}"))
+                return None
+            if kind == "step":
+                current = (body[0], body[1])
+                on_step(name, *current)
+            elif kind == "measured":
+                run.measurements.append(body[0])
+                if body[0].variant == "serial":
+                    run.bytes_per_call = body[1]
+                current = None
+            elif kind == "thread_pools":
+                run.thread_pools = body[0]
+            deadline = time.monotonic() + timeout
+
+
+def _fill(run: RecipeRun, steps: list[tuple[str, int]], on_step: OnStep, status: Status, detail: str) -> None:
+    done = {(m.variant, m.workers) for m in run.measurements}
+    for variant, workers in steps:
+        if (variant, workers) not in done:
+            on_step(run.recipe, variant, workers)
+            run.measurements.append(Measurement(variant, workers, status, detail))
+
+
+class _Runner:
+    """One ``python -m cookbook.runner`` process, in a process group of its own."""
+
+    def __init__(self, job: Job) -> None:
+        read_end, write_end = os.pipe()
+        root = str(Path(cookbook.__file__).parent.parent)  # so the runner imports this cookbook
+        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cookbook.runner", str(write_end)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_end,),
+            start_new_session=True,  # its own process group: killpg reaches its workers too
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        os.close(write_end)
+        self.messages = read_end
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        self._relay = threading.Thread(target=self._relay_stderr, args=(self.process.stderr,), daemon=True)
+        self._relay.start()
+        assert self.process.stdin is not None
+        with self.process.stdin as stdin:
+            pickle.dump(job, stdin)
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process.poll() is None:
+            self.kill()  # an interrupt (Ctrl-C, SIGTERM) or a fault in the parent
+        else:  # ended: loky's resource tracker may still be tidying up; then nothing may stay
+            stop = time.monotonic() + GRACE_S
+            while self._group_alive() and time.monotonic() < stop:
+                time.sleep(0.05)
+            self.kill()
+        os.close(self.messages)
+
+    def receive(self, deadline: float) -> tuple[Any, ...]:
+        """The next message; ``("timeout",)`` if none came by ``deadline``, ``("ended",)`` at the end."""
+        remaining = deadline - time.monotonic()
+        ready, _, _ = select.select([self.messages], [], [], max(0.0, remaining))
+        if not ready:
+            return ("timeout",)
+        header = self._read(HEADER.size)
+        body = self._read(HEADER.unpack(header)[0]) if len(header) == HEADER.size else b""
+        if not body:
+            return ("ended",)
+        message: tuple[Any, ...] = pickle.loads(body)
+        return message
+
+    def _read(self, size: int) -> bytes:
+        """``size`` bytes, or fewer if the runner ended. Unbuffered, so that select() sees all there is."""
+        chunks = []
+        while size:
+            chunk = os.read(self.messages, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def cause_of_end(self) -> str | None:
+        """None for a clean exit, else how the runner ended, with the last line it wrote to stderr."""
+        status = self.process.wait()
+        self._relay.join(timeout=1.0)
+        if status == 0:
+            return None
+        if status < 0:
+            cause = f"died of {signal.Signals(-status).name}"
+            if -status == signal.SIGKILL:
+                cause += " (killed: out of memory, or by hand)"
+        else:
+            cause = f"exited with status {status}"
+        if any("workqueue threading layer" in line for line in self.stderr_tail):
+            return f"{cause}: {WORKQUEUE_ABORT}"
+        last = next((line.strip() for line in reversed(self.stderr_tail) if line.strip()), "")
+        return f"{cause}: {last}" if last else cause
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # the group is empty already
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def _group_alive(self) -> bool:
+        """Whether a process of the runner's group still runs; zombies waiting for init do not count."""
+        proc = Path("/proc")
+        if not proc.is_dir():  # no /proc (macOS): ask the kernel, zombies included
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return False
+            return True
+        for entry in proc.iterdir():
+            try:
+                stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+            except OSError:  # ended meanwhile
+                continue
+            fields = stat.rpartition(")")[2].split()  # after "(command)", which may hold spaces
+            if fields and fields[0] != "Z" and int(fields[2]) == self.process.pid:
+                return True
+        return False
+
+    def _relay_stderr(self, stream: IO[bytes] | None) -> None:
+        """Pass the runner's stderr through (warnings, a recipe's own messages), keeping the last lines."""
+        assert stream is not None
+        for raw in stream:
+            line = raw.decode(errors="replace")
+            self.stderr_tail.append(line)
+            sys.stderr.write(line)

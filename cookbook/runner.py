@@ -1,0 +1,78 @@
+"""The process that runs one recipe's steps for ``cookbook.run``: ``python -m cookbook.runner FD``.
+
+The parent (``cookbook.isolate``) writes a pickled :class:`Job` to this
+process's stdin. This process runs the steps and reports on the file
+descriptor ``FD``, one pickled, length-prefixed message at a time:
+
+- ``("step", variant, workers)`` as a step starts;
+- ``("measured", measurement, bytes_per_call)`` when it ends;
+- ``("thread_pools", pools)`` once every step has ended.
+
+A step that hangs cannot be stopped from inside (a pure-Python thread cannot
+be killed), so the parent kills this process's whole process group instead:
+its threads, and the loky workers it started, go with it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from cookbook import environment
+from cookbook.measure import run_recipe
+from cookbook.recipe import load
+from cookbook.timing import shutdown_process_pool
+
+__all__ = ["HEADER", "Job", "main", "send"]
+
+HEADER = struct.Struct("<Q")  # the length of the pickled message that follows
+
+
+@dataclass(frozen=True)
+class Job:
+    """One recipe's steps to run, as ``run_recipe`` takes them."""
+
+    recipe: str  # a packaged name or a path: what ``recipe.load`` takes
+    size: str | int
+    variants: Sequence[str] | None
+    workers: Sequence[int]
+    repeat: int
+    warmups: int
+    check_only: bool
+    skip: frozenset[tuple[str, int]]  # steps an earlier runner measured
+
+
+def send(channel: IO[bytes], message: tuple[Any, ...]) -> None:
+    data = pickle.dumps(message)
+    channel.write(HEADER.pack(len(data)) + data)
+    channel.flush()
+
+
+def main(argv: Sequence[str]) -> int:
+    with os.fdopen(int(argv[0]), "wb") as channel:
+        job: Job = pickle.load(sys.stdin.buffer)
+        recipe = load(job.recipe)
+        run_recipe(
+            recipe,
+            size=job.size,
+            variants=job.variants,
+            workers=job.workers,
+            repeat=job.repeat,
+            warmups=job.warmups,
+            check_only=job.check_only,
+            on_step=lambda name, variant, workers: send(channel, ("step", variant, workers)),
+            on_measured=lambda run, m: send(channel, ("measured", m, run.bytes_per_call)),
+            skip=job.skip,
+        )
+        shutdown_process_pool()
+        send(channel, ("thread_pools", environment.thread_pools()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
