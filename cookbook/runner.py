@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -54,7 +57,24 @@ def send(channel: IO[bytes], message: tuple[Any, ...]) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    with os.fdopen(int(argv[0]), "wb") as channel:
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True).start()
+    try:
+        _run(int(argv[0]))
+    except Exception as error:  # outside any variant (those are reported in their rows): one line
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _end_with_parent(parent: int) -> None:
+    """Kill this process group once the parent is gone: killed by SIGKILL, it could not do it."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.killpg(0, signal.SIGKILL)
+
+
+def _run(fd: int) -> None:
+    with os.fdopen(fd, "wb") as channel:
         job: Job = pickle.load(sys.stdin.buffer)
         recipe = load(job.recipe)
         run_recipe(
@@ -71,7 +91,6 @@ def main(argv: Sequence[str]) -> int:
         )
         shutdown_process_pool()
         send(channel, ("thread_pools", environment.thread_pools()))
-    return 0
 
 
 if __name__ == "__main__":

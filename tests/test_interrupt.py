@@ -77,3 +77,24 @@ def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, st
     assert rows == [("serial", "OK"), ("numpy", "OK")]
     time.sleep(0.5)
     assert processes_with(marker) == [], "worker processes outlived the run"
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_run_killed_outright_leaves_no_process_behind(tmp_path):
+    recipe = tmp_path / "slow_recipe_killed.py"
+    recipe.write_text(textwrap.dedent(SLOW_RECIPE).replace("time.sleep(1.0)", "time.sleep(3600)"))
+    marker = f"COOKBOOK_TEST_MARKER_{uuid.uuid4().hex}"
+    argv = [sys.executable, "-m", "cookbook.run", str(recipe), "--check-only", "--workers", "2"]
+    child = subprocess.Popen(
+        argv, env={**os.environ, marker: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    for line in child.stderr:
+        if "joblib_processes x2" in line:
+            break
+    time.sleep(1.5)
+    child.kill()  # SIGKILL: no handler runs; the recipe's runner must notice by itself
+    child.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with(marker) == [], "the runner or its workers outlived a killed run"
