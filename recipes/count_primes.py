@@ -71,8 +71,11 @@ N_CHUNKS = 64  # many more chunks than workers: idle workers take the next one
 
 
 def memory_bytes(size):
-    """Peak memory a run at ``size`` needs: the chunk bounds and the primes up to sqrt(size), as int64."""
-    return 8 * (N_CHUNKS + 1) + 8 * isqrt(size)
+    """Peak bytes: the bounds and primes up to sqrt(size) (int64, all serial needs) plus numpy's 18 bytes
+    a number in one chunk (numbers, remainders, masks); each extra numpy_threads thread adds a chunk's.
+    """
+    chunk = -(-size // N_CHUNKS)  # numbers in the largest chunk
+    return 8 * (N_CHUNKS + 1) + 8 * isqrt(size) + 18 * chunk
 
 
 def count_primes(start, stop):

@@ -71,8 +71,12 @@ POWERS = np.array([pow(MULTIPLIER, k, MODULUS) for k in range(1, BLOCK + 1)])
 
 
 def memory_bytes(size):
-    """Peak memory a run at ``size`` needs: the chunks' seeds and counts (int64), whatever the size."""
-    return 2 * 8 * N_CHUNKS
+    """Peak bytes: the seeds and counts (all serial needs) plus numpy's int64 temporaries for one chunk: its
+    states, then a second copy or x*x, y*y and their sum; each extra numpy_threads thread adds a chunk's.
+    """
+    points = -(-size // N_CHUNKS)  # in the largest chunk
+    states = BLOCK * -(-2 * points // BLOCK)
+    return 2 * 8 * N_CHUNKS + 8 * (states + max(states, 3 * points))
 
 
 def count_inside(seed, n_points):

@@ -94,12 +94,11 @@ RTOL = 1e-12
 
 
 def memory_bytes(size):
-    """Peak memory a run at ``size`` needs: the 3 x size points, serial's copy as lists, the distances.
-
-    A Python float in a list takes about 32 bytes: the object and its slot in the list. Serial keeps
-    one distance per point, so nothing grows as size x size.
+    """Peak bytes: points and distances (32 a point) plus serial's lists (3 floats at 32) or numpy's three
+    (block rows, size) float64 temporaries, whichever is more; each extra numpy_threads thread holds 3 more.
     """
-    return 3 * 8 * size + 3 * 32 * size + 8 * size
+    block = -(-size // N_BLOCKS)  # rows in the largest block
+    return 32 * size + max(3 * 32 * size, 3 * 8 * block * size)
 
 
 def nearest_distances(xs, ys, zs, start, stop, out):
