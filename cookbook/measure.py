@@ -197,43 +197,26 @@ def _measure(
 ) -> tuple[Measurement, Any]:
     shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(variant, workers)
+    measurement = Measurement(variant, workers, "OK", inner_threads=limit)
     with _inner_threads(limit):
-        measurement, result = _check_and_time(
-            variant, workers, call, warm_up, check, repeat=repeat, warmups=warmups, check_only=check_only
-        )
-    measurement.inner_threads = limit
-    return measurement, result
-
-
-def _check_and_time(
-    variant: str,
-    workers: int,
-    call: Callable[[], Any],
-    warm_up: Callable[[], Any],
-    check: Callable[[Any], Agreement],
-    *,
-    repeat: int,
-    warmups: int,
-    check_only: bool,
-) -> tuple[Measurement, Any]:
-    try:
-        result, first_s = time_call(call)
-    except Exception as error:
-        return Measurement(variant, workers, "ERROR", _describe(error)), None
-    measurement = Measurement(variant, workers, "OK", first_s=first_s)
-    if variant == "serial":
-        measurement.max_error = 0.0
-    else:
-        agreement = check(result)
-        measurement.max_error = agreement.max_error
-        if not agreement.ok:
-            measurement.status, measurement.detail = "MISMATCH", agreement.detail
-            return measurement, None
-    if not check_only:
         try:
-            measurement.timing = time_repeats(call, warm_up=warm_up, warmups=warmups, repeat=repeat)
+            result, measurement.first_s = time_call(call)
         except Exception as error:
-            measurement.status, measurement.detail = "ERROR", f"in a timed repeat: {_describe(error)}"
+            measurement.status, measurement.detail = "ERROR", _describe(error)
+            return measurement, None
+        if variant == "serial":
+            measurement.max_error = 0.0
+        else:
+            agreement = check(result)
+            measurement.max_error = agreement.max_error
+            if not agreement.ok:
+                measurement.status, measurement.detail = "MISMATCH", agreement.detail
+                return measurement, None
+        if not check_only:
+            try:
+                measurement.timing = time_repeats(call, warm_up=warm_up, warmups=warmups, repeat=repeat)
+            except Exception as error:
+                measurement.status, measurement.detail = "ERROR", f"in a timed repeat: {_describe(error)}"
     return measurement, result
 
 
