@@ -29,9 +29,9 @@ import cookbook
 from cookbook.measure import OnStep, plan
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
-from cookbook.runner import HEADER, Job
+from cookbook.runner import HEADER, Job, OverheadJob
 
-__all__ = ["DEFAULT_TIMEOUT_S", "run_isolated"]
+__all__ = ["DEFAULT_TIMEOUT_S", "measure_overhead", "run_isolated"]
 
 DEFAULT_TIMEOUT_S = 300.0  # 10x the slowest step of "all" at the large size on 2 cores (28 s)
 WORKQUEUE_ABORT = (
@@ -51,6 +51,8 @@ def run_isolated(
     repeat: int,
     warmups: int,
     check_only: bool,
+    backends: Sequence[str],
+    scheduler: str | None,
     timeout: float,
     on_step: OnStep,
     into: list[RecipeRun],
@@ -62,14 +64,16 @@ def run_isolated(
     """
     run = RecipeRun(recipe.name, recipe.path, recipe.size_of(size), str(size), dict(recipe.not_applicable))
     into.append(run)
-    steps = plan(recipe, variants, workers)
+    steps = plan(recipe, variants, workers, backends)
     while len(run.measurements) < len(steps):
         done = frozenset((m.variant, m.workers) for m in run.measurements)
         serial = run.measurements[0] if run.measurements else None
         if serial is not None and serial.status != "OK":  # a fresh runner would have no reference
             _fill(run, steps, on_step, "ERROR", f"no reference: serial {serial.status}")
             break
-        job = Job(str(recipe.path), size, variants, workers, repeat, warmups, check_only, done)
+        job = Job(
+            str(recipe.path), size, variants, workers, repeat, warmups, check_only, backends, scheduler, done
+        )
         ended_early = _run_one_runner(job, run, recipe.name, timeout, on_step)
         if ended_early is None and len(run.measurements) == len(done):
             ended_early = "ERROR", "the runner ended without running its steps"
@@ -77,6 +81,20 @@ def run_isolated(
             _fill(run, steps, on_step, *ended_early)
             break
     return run
+
+
+def measure_overhead(
+    backends: Sequence[str], workers: int, scheduler: str | None, timeout: float
+) -> dict[str, float] | str:
+    """Seconds per no-op joblib task on each backend, measured in a runner; or why it failed."""
+    with _Runner(OverheadJob(backends, workers, scheduler)) as runner:
+        kind, *body = runner.receive(time.monotonic() + timeout)
+        if kind == "overhead":
+            per_task: dict[str, float] = body[0]
+            return per_task
+        if kind == "timeout":
+            return f"no answer within {timeout:g} s"
+        return f"the runner {runner.cause_of_end() or 'ended without an answer'}"
 
 
 def _run_one_runner(
@@ -130,7 +148,7 @@ def _fill(run: RecipeRun, steps: list[tuple[str, int]], on_step: OnStep, status:
 class _Runner:
     """One ``python -m cookbook.runner`` process, in a process group of its own."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job | OverheadJob) -> None:
         read_end, write_end = os.pipe()
         root = str(Path(cookbook.__file__).parent.parent)  # so the runner imports this cookbook
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))

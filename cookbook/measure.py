@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
@@ -11,10 +12,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cookbook.agreement import Agreement, compare
+from cookbook.backends import joblib_backend, on_backend, runs_on_backends, split
 from cookbook.environment import available_memory, usable_cores
 from cookbook.recipe import Recipe, is_single_threaded
 from cookbook.results import Measurement, RecipeRun
-from cookbook.timing import shutdown_process_pool, time_call, time_repeats
+from cookbook.timing import shutdown_process_pool, time_repeats
 
 __all__ = ["inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
 
@@ -23,16 +25,23 @@ OnMeasured = Callable[[RecipeRun, Measurement], None]
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 
-def plan(recipe: Recipe, variants: Sequence[str] | None, workers: Sequence[int]) -> list[tuple[str, int]]:
+def plan(
+    recipe: Recipe,
+    variants: Sequence[str] | None,
+    workers: Sequence[int],
+    backends: Sequence[str] = ("loky",),
+) -> list[tuple[str, int]]:
     """Return the (variant, workers) pairs to run, ``serial`` first.
 
-    ``serial`` always runs, as the reference; one-thread variants run at 1 worker.
+    ``serial`` always runs, as the reference; one-thread variants run at 1
+    worker; process variants run once per backend (``joblib_processes@dask``).
     """
     chosen = [v for v in recipe.variants if v != "serial" and (variants is None or v in variants)]
     steps = [("serial", 1)]
     for variant in chosen:
         counts = [1] if is_single_threaded(variant) else list(workers)
-        steps += [(variant, n) for n in counts]
+        names = [on_backend(variant, b) for b in backends] if runs_on_backends(variant) else [variant]
+        steps += [(name, n) for name in names if name not in recipe.not_applicable for n in counts]
     return steps
 
 
@@ -45,6 +54,8 @@ def run_recipe(
     repeat: int,
     warmups: int,
     check_only: bool,
+    backends: Sequence[str] = ("loky",),
+    scheduler: str | None = None,
     on_step: OnStep = lambda recipe, variant, workers: None,
     on_measured: OnMeasured = lambda run, measurement: None,
     into: list[RecipeRun] | None = None,
@@ -61,7 +72,7 @@ def run_recipe(
     run = RecipeRun(recipe.name, recipe.path, n, str(size), dict(recipe.not_applicable))
     if into is not None:
         into.append(run)
-    steps = plan(recipe, variants, workers)
+    steps = plan(recipe, variants, workers, backends)
     refusal = memory_refusal(recipe, n)
     if refusal:
         for variant, count in steps:
@@ -94,12 +105,15 @@ def run_recipe(
             run.measurements.append(Measurement(variant, count, "ERROR", "no reference: serial failed"))
             on_measured(run, run.measurements[-1])
             continue
+        function, backend = split(variant)
         measurement, result = _measure(
             variant,
             count,
-            call=partial(recipe.variants[variant], data, count),
-            warm_up=partial(recipe.variants[variant], warm_data, count),
+            call=partial(recipe.variants[function], data, count),
+            warm_up=partial(recipe.variants[function], warm_data, count),
             check=partial(compare, reference, rtol=recipe.rtol, atol=recipe.atol),
+            backend=backend,
+            on_backend=partial(joblib_backend, backend, count, scheduler),
             repeat=repeat,
             warmups=warmups,
             check_only=check_only,
@@ -191,16 +205,21 @@ def _measure(
     call: Callable[[], Any],
     warm_up: Callable[[], Any],
     check: Callable[[Any], Agreement],
+    backend: str | None,
+    on_backend: Callable[[], contextlib.AbstractContextManager[str | None]],
     repeat: int,
     warmups: int,
     check_only: bool,
 ) -> tuple[Measurement, Any]:
     shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(variant, workers)
-    measurement = Measurement(variant, workers, "OK", inner_threads=limit)
-    with _inner_threads(limit):
+    measurement = Measurement(variant, workers, "OK", inner_threads=limit, backend=backend)
+    with _inner_threads(limit), contextlib.ExitStack() as step:
         try:
-            result, measurement.first_s = time_call(call)
+            start = time.perf_counter()  # the first call pays the pool's or the cluster's start
+            measurement.cluster = step.enter_context(on_backend())
+            result = call()
+            measurement.first_s = time.perf_counter() - start
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", _describe(error)
             return measurement, None

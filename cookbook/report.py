@@ -13,6 +13,7 @@ __all__ = [
     "format_seconds",
     "header_lines",
     "notes",
+    "overhead_line",
     "pools_line",
     "print_header",
     "print_run",
@@ -117,9 +118,29 @@ def print_run(console: Console, run: RecipeRun, bandwidth: float | None = None) 
         console.print(f"  {line}", highlight=False, markup=False)
 
 
+def overhead_line(overhead: dict[str, Any]) -> str:
+    """joblib's cost per no-op task on each backend, and dask's over loky's."""
+    workers = overhead["workers"]
+    if "error" in overhead:
+        return f"joblib overhead per task at {workers} workers: not measured ({overhead['error']})"
+    per_task = overhead["per_task_s"]
+    parts = ", ".join(f"{name} {seconds * 1e3:.2f} ms" for name, seconds in per_task.items())
+    line = f"joblib overhead per no-op task (batch_size=1) at {workers} workers: {parts}"
+    if {"loky", "dask"} <= per_task.keys():
+        line += f"; dask {per_task['dask'] / per_task['loky']:.1f}x loky"
+    return line
+
+
 def notes(run: RecipeRun) -> list[str]:
-    """The lines under a recipe's table: variants not applicable, and inner thread limits in force."""
+    """The lines under a recipe's table: variants not applicable, backends, inner thread limits."""
     lines = [f"{variant}: not applicable: {reason}" for variant, reason in run.not_applicable.items()]
+    for m in run.measurements:
+        if m.cluster:
+            lines.append(f"{m.variant} x{m.workers} ran on {m.cluster}")
+        base = m.variant.partition("@")[0]
+        loky, dask = run.median_s(base, m.workers), run.median_s(m.variant, m.workers)
+        if m.backend == "dask" and loky and dask:
+            lines.append(f"{m.variant} x{m.workers}: {dask / loky:.2f}x the time of {base} on loky")
     limited = [m for m in run.measurements if m.inner_threads is not None]
     for limit in sorted({m.inner_threads for m in limited if m.inner_threads is not None}):
         steps = ", ".join(f"{m.variant} x{m.workers}" for m in limited if m.inner_threads == limit)

@@ -26,6 +26,8 @@ class Measurement:
     first_s: float | None = None  # the first call: JIT compile, pool start
     timing: Timing | None = None  # the repeats; None with --check-only or on error
     inner_threads: int | None = None  # the BLAS/OpenMP thread limit it ran under; None: not limited
+    backend: str | None = None  # where its joblib calls ran (loky, dask); None: it makes none
+    cluster: str | None = None  # the dask cluster it ran on
 
 
 @dataclass
@@ -100,6 +102,8 @@ class RecipeRun:
                     "detail": m.detail,
                     "max_error": m.max_error,
                     "inner_threads": m.inner_threads,
+                    "backend": m.backend,
+                    "cluster": m.cluster,
                     "first_s": m.first_s,
                     "repeats_s": list(m.timing.repeats_s) if m.timing else None,
                     "median_s": m.timing.median_s if m.timing else None,

@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cookbook import environment, export, plot, report
+from cookbook import backends, environment, export, plot, report
 from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
-from cookbook.isolate import DEFAULT_TIMEOUT_S, run_isolated
+from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
 from cookbook.recipe import Recipe, RecipeError, load, load_all
 from cookbook.results import RecipeRun
@@ -115,6 +115,16 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _backends(text: str) -> list[str]:
+    names = _names(text)
+    unknown = [name for name in names if name not in backends.BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown backend {', '.join(unknown) or repr(text)} (valid: {', '.join(backends.BACKENDS)})"
+        )
+    return list(dict.fromkeys(names))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -168,6 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
+    )
+    parser.add_argument(
+        "--backend",
+        type=_backends,
+        default=["loky"],
+        metavar="NAME[,NAME]",
+        help="where the process variants' joblib calls run: loky (default: worker processes on this "
+        "machine), dask (a dask.distributed cluster; needs the dask extra), or loky,dask to compare them; "
+        "a process variant on dask shows as <variant>@dask",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --backend dask: use the running cluster whose scheduler listens here (left running) "
+        "instead of starting a LocalCluster on 127.0.0.1 for each step",
     )
     parser.add_argument(
         "--timeout",
@@ -246,6 +271,9 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     bandwidth = None if args.check_only else environment.memory_bandwidth()
     env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
     report.print_header(stdout, env)
+    if "dask" in args.backend and not args.check_only:
+        env["joblib_task_overhead"] = _task_overhead(args, max(workers))
+        stdout.print(report.overhead_line(env["joblib_task_overhead"]), markup=False, highlight=False)
     runs: list[RecipeRun] = []
     stopped_by: int | None = None  # the exit status of an interrupted run
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
@@ -269,6 +297,14 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
         print(f"{PROG}: interrupted{where}", file=sys.stderr)
         return stopped_by
     return 0 if all(run.ok for run in runs) else 1
+
+
+def _task_overhead(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    """joblib's cost per no-op task on each backend, measured once, before the recipes."""
+    result = measure_overhead(args.backend, workers, args.scheduler, args.timeout)
+    if isinstance(result, str):
+        return {"workers": workers, "error": result}
+    return {"workers": workers, "per_task_s": result}
 
 
 def _thread_pools(runs: Sequence[RecipeRun]) -> dict[str, Any]:
@@ -299,7 +335,7 @@ def _measure_all(
 ) -> None:
     """Run every recipe into ``runs``, printing each table as it finishes, with a progress display."""
     stderr = Console(stderr=True)
-    total = sum(len(plan(r, args.variants, workers)) for r in recipes)
+    total = sum(len(plan(r, args.variants, workers, args.backend)) for r in recipes)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -330,6 +366,8 @@ def _measure_all(
                 repeat=args.repeat,
                 warmups=args.warmup,
                 check_only=args.check_only,
+                backends=args.backend,
+                scheduler=args.scheduler,
                 timeout=args.timeout,
                 on_step=on_step,
                 into=runs,
@@ -355,6 +393,8 @@ def _write_outputs(
         "warmup": args.warmup,
         "check_only": args.check_only,
         "timeout_s": args.timeout,
+        "backends": args.backend,
+        "scheduler": args.scheduler,
     }
     writers = {
         "json": lambda: export.to_json(env, runs, options, complete=complete),
@@ -412,6 +452,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.plot and not listing:
             plot.require()
             _check_plot_folder(args.plot)
+        if args.scheduler and "dask" not in args.backend:
+            raise UsageError("--scheduler needs --backend dask (or loky,dask)")
+        for backend in args.backend:
+            backends.require(backend)
+        if args.scheduler and not listing:
+            backends.check_scheduler(args.scheduler)
         workers = args.workers or sorted({1, environment.usable_cores()})
         args.size = args.size or ("small" if args.check_only else "large")
         # numba sizes its thread pool when it is first imported; make room for --workers.
@@ -437,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
                 )
         return _run(args, recipes, workers)
-    except (UsageError, RecipeError, CompareError, plot.PlotError) as error:
+    except (UsageError, RecipeError, CompareError, plot.PlotError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except MemoryError as error:  # outside any variant (those are reported in their rows)

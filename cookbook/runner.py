@@ -8,6 +8,9 @@ descriptor ``FD``, one pickled, length-prefixed message at a time:
 - ``("measured", measurement, bytes_per_call)`` when it ends;
 - ``("thread_pools", pools)`` once every step has ended.
 
+An :class:`OverheadJob` instead measures joblib's cost per task on each
+backend and sends ``("overhead", seconds_per_task_by_backend)``.
+
 A step that hangs cannot be stopped from inside (a pure-Python thread cannot
 be killed), so the parent kills this process's whole process group instead:
 its threads, and the loky workers it started, go with it.
@@ -27,11 +30,12 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from cookbook import environment
+from cookbook.backends import task_overhead
 from cookbook.measure import run_recipe
 from cookbook.recipe import load
 from cookbook.timing import shutdown_process_pool
 
-__all__ = ["HEADER", "Job", "main", "send"]
+__all__ = ["HEADER", "Job", "OverheadJob", "main", "send"]
 
 HEADER = struct.Struct("<Q")  # the length of the pickled message that follows
 
@@ -47,7 +51,18 @@ class Job:
     repeat: int
     warmups: int
     check_only: bool
+    backends: Sequence[str]
+    scheduler: str | None
     skip: frozenset[tuple[str, int]]  # steps an earlier runner measured
+
+
+@dataclass(frozen=True)
+class OverheadJob:
+    """Measure joblib's overhead per task on each backend, at ``workers`` workers."""
+
+    backends: Sequence[str]
+    workers: int
+    scheduler: str | None
 
 
 def send(channel: IO[bytes], message: tuple[Any, ...]) -> None:
@@ -75,7 +90,11 @@ def _end_with_parent(parent: int) -> None:
 
 def _run(fd: int) -> None:
     with os.fdopen(fd, "wb") as channel:
-        job: Job = pickle.load(sys.stdin.buffer)
+        job: Job | OverheadJob = pickle.load(sys.stdin.buffer)
+        if isinstance(job, OverheadJob):
+            per_task = {b: task_overhead(b, job.workers, job.scheduler) for b in job.backends}
+            send(channel, ("overhead", per_task))
+            return
         recipe = load(job.recipe)
         run_recipe(
             recipe,
@@ -85,6 +104,8 @@ def _run(fd: int) -> None:
             repeat=job.repeat,
             warmups=job.warmups,
             check_only=job.check_only,
+            backends=job.backends,
+            scheduler=job.scheduler,
             on_step=lambda name, variant, workers: send(channel, ("step", variant, workers)),
             on_measured=lambda run, m: send(channel, ("measured", m, run.bytes_per_call)),
             skip=job.skip,
@@ -93,5 +114,7 @@ def _run(fd: int) -> None:
         send(channel, ("thread_pools", environment.thread_pools()))
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # run as cookbook.runner, not __main__, so the parent's pickles match its classes
+    from cookbook.runner import main as runner_main
+
+    sys.exit(runner_main(sys.argv[1:]))

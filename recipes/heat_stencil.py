@@ -74,6 +74,12 @@ and only those small messages cross per step. The per-step ``Parallel``
 call, its barrier and the conversion to and from lists remain. The folder
 is removed when the variant returns or raises.
 
+memmap_processes@dask: not run. On a dask cluster (``--backend dask``) the
+memmap views arrive in the workers as plain in-memory copies (checked: the
+workers saw ``ndarray``, not ``memmap``, and the main process's file kept
+its zeros), so every write is lost; passing arrays by file name is loky's
+memmapping, not joblib's in general. ``joblib_processes`` runs on dask.
+
 Measured
 --------
 ``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
@@ -271,6 +277,9 @@ def memmap_processes(data, n_workers):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+NOT_APPLICABLE = {
+    "memmap_processes@dask": "dask pickles the memmap views as copies, so the workers' writes are lost",
+}
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,

@@ -1,0 +1,153 @@
+"""Where the process variants' joblib calls run: loky worker processes, or a dask.distributed cluster.
+
+Recipes call ``Parallel(n_jobs=n_workers, prefer="processes")`` and never
+name a backend, so the harness chooses one with ``joblib.parallel_config``.
+A process variant run on dask is shown as ``<variant>@dask``. Each such step
+gets a cluster of its own worker count, like loky's pool, started inside
+its first call: a ``LocalCluster`` on 127.0.0.1 with one single-threaded
+worker process per worker, or, with ``--scheduler``, that many workers of an
+existing cluster (which is left running). At 1 worker there is no cluster:
+joblib runs ``n_jobs=1`` in the calling process whatever the backend, so
+the 1-worker rows of loky and dask run the same code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import statistics
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+__all__ = [
+    "BACKENDS",
+    "BackendError",
+    "check_scheduler",
+    "joblib_backend",
+    "on_backend",
+    "require",
+    "runs_on_backends",
+    "split",
+    "task_overhead",
+]
+
+BACKENDS = ("loky", "dask")
+SEPARATOR = "@"
+CONNECT_TIMEOUT_S = 5.0
+
+
+class BackendError(Exception):
+    """A backend cannot be used: not installed, or its cluster cannot be reached or is too small."""
+
+
+def require(backend: str) -> None:
+    """Fail with the extra to install when ``backend`` needs a package that is missing."""
+    if backend == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise BackendError(
+                '--backend dask needs dask.distributed: pip install -e ".[dask]" (or pip install distributed)'
+            ) from None
+
+
+def runs_on_backends(variant: str) -> bool:
+    """Process variants (``*_processes``) run their joblib calls on the chosen backends."""
+    return variant.endswith("_processes")
+
+
+def on_backend(variant: str, backend: str) -> str:
+    """The step name of ``variant`` on ``backend``: loky keeps the plain name."""
+    return variant if backend == "loky" else f"{variant}{SEPARATOR}{backend}"
+
+
+def split(step_variant: str) -> tuple[str, str | None]:
+    """The recipe's variant and the backend of a step name: ``joblib_processes@dask``."""
+    variant, _, backend = step_variant.partition(SEPARATOR)
+    if backend:
+        return variant, backend
+    return variant, "loky" if runs_on_backends(variant) else None
+
+
+def check_scheduler(address: str) -> None:
+    """Fail within seconds, with the reason, when nothing listens at ``tcp://HOST:PORT``."""
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "tcp" or not parts.hostname or port is None:
+        raise BackendError(f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise BackendError(f"--scheduler {address}: cannot reach the dask scheduler ({reason})") from None
+
+
+@contextlib.contextmanager
+def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> Iterator[str | None]:
+    """Run the joblib calls inside on ``backend`` with ``workers`` worker processes.
+
+    Yields a description of the cluster for the report, or None for loky
+    (and for variants that use no backend).
+    """
+    if backend != "dask" or workers == 1:  # joblib runs n_jobs=1 in the calling process, on any backend
+        yield None
+        return
+    from distributed import Client, LocalCluster
+    from joblib import parallel_config
+
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            stack.callback(cluster.close)
+            client = stack.enter_context(Client(cluster, set_as_default=False))  # type: ignore[no-untyped-call]
+        else:
+            client = stack.enter_context(
+                Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)  # type: ignore[no-untyped-call]
+            )
+        info = client.scheduler_info()
+        chosen = sorted(info["workers"])[:workers]
+        if len(chosen) < workers:
+            raise BackendError(f"the cluster at {info['address']} has {len(chosen)} workers, not {workers}")
+        threads = "/".join(str(n) for n in sorted({info["workers"][w]["nthreads"] for w in chosen}))
+        where = "LocalCluster" if scheduler is None else "cluster"
+        description = (
+            f"{where} {info['address']}: {workers} of its {len(info['workers'])} worker processes, "
+            f"{threads} thread{'' if threads == '1' else 's'} each"
+        )
+        # workers=: the tasks go to those workers only, so a step's worker count holds on any cluster
+        with parallel_config(backend="dask", client=client, workers=chosen):
+            yield description
+
+
+def _noop(value: int) -> int:
+    return value
+
+
+def task_overhead(backend: str, workers: int, scheduler: str | None, tasks: int = 200) -> float:
+    """Seconds per no-op task through ``joblib.Parallel`` on ``backend``, one task per batch.
+
+    The median of 3 calls on a warm pool or cluster: what each task of a
+    process variant pays on top of its work.
+    """
+    from joblib import Parallel, delayed
+
+    with joblib_backend(backend, workers, scheduler):
+        calls = []
+        for _ in range(4):  # the first starts the pool's processes: left out
+            start = time.perf_counter()
+            Parallel(n_jobs=workers, batch_size=1)(delayed(_noop)(i) for i in range(tasks))
+            calls.append((time.perf_counter() - start) / tasks)
+    return statistics.median(calls[1:])
