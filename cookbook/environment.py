@@ -151,6 +151,7 @@ def collect() -> dict[str, Any]:
 def thread_pools() -> dict[str, Any]:
     """The native thread pools loaded so far, and numba's threading layer: they change as recipes run."""
     return {
+        "gil_enabled_in_runner": gil_enabled(),  # an extension without free-threading support re-enables it
         "blas_pools": _blas_pools(),
         "numba_threading_layer": numba_threading_layer(),
         "numba_num_threads": _numba_num_threads(),

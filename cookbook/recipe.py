@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "CORE_VARIANTS",
+    "MissingPackage",
     "Recipe",
     "RecipeError",
     "is_single_threaded",
@@ -35,6 +36,10 @@ Variant = Callable[[Any, int], Any]
 
 class RecipeError(Exception):
     """A recipe cannot be found or imported, or breaks the contract."""
+
+
+class MissingPackage(RecipeError):
+    """A recipe imports a package this Python does not have: it is skipped, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,23 @@ def _load_path(path: Path) -> Recipe:
 def _import(module_name: str, path: Path) -> tuple[ModuleType, Path]:
     try:
         return importlib.import_module(module_name), path
+    except ModuleNotFoundError as error:
+        package = (error.name or "").partition(".")[0]
+        mine = (module_name.partition(".")[0], path.stem)
+        if package and package not in mine and importlib.util.find_spec(package) is None:
+            python = ".".join(map(str, sys.version_info[:2])) + ("t" if _free_threaded() else "")
+            raise MissingPackage(
+                f"{path}: skipped: it needs {package}, which this Python ({python}) does not have"
+            ) from error
+        raise RecipeError(f"{path}: cannot import it: {type(error).__name__}: {error}") from error
     except Exception as error:  # the recipe's own code failed: say so, briefly
         raise RecipeError(f"{path}: cannot import it: {type(error).__name__}: {error}") from error
+
+
+def _free_threaded() -> bool:
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:

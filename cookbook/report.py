@@ -58,7 +58,10 @@ def pools_line(env: dict[str, Any]) -> str:
     pools = ", ".join(
         f"{p['internal_api']} ({p['prefix']}) {p['num_threads']} threads" for p in env["blas_pools"]
     )
-    return f"thread pools: {pools or 'none loaded'}; numba threading layer: {env['numba_threading_layer']}"
+    line = f"thread pools: {pools or 'none loaded'}; numba threading layer: {env['numba_threading_layer']}"
+    if env.get("gil_enabled_in_runner") and not env.get("gil_enabled"):
+        line += "; the GIL was re-enabled while the recipes ran (an extension without free-threading support)"
+    return line
 
 
 def print_header(console: Console, env: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from cookbook import backends, environment, export, plot, report
 from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
-from cookbook.recipe import Recipe, RecipeError, load, load_all
+from cookbook.recipe import MissingPackage, Recipe, RecipeError, load, packaged_names
 from cookbook.results import RecipeRun
 
 __all__ = ["main"]
@@ -246,13 +246,22 @@ def _check_writable(option: str, shown: Path, folder: Path) -> None:
         raise UsageError(f"--{option} {shown}: cannot write in {folder} ({error.strerror})") from None
 
 
-def _load_targets(targets: Sequence[str]) -> list[Recipe]:
+def _load_targets(targets: Sequence[str]) -> tuple[list[Recipe], list[str]]:
+    """The recipes to run, and why any were skipped (a package this Python does not have)."""
     recipes: list[Recipe] = []
+    skipped: list[str] = []
     for target in targets:
-        for recipe in load_all() if target == "all" else [load(target)]:
+        for name in packaged_names() if target == "all" else [target]:
+            try:
+                recipe = load(name)
+            except MissingPackage as missing:
+                skipped.append(str(missing))
+                continue
             if recipe.path not in {r.path for r in recipes}:
                 recipes.append(recipe)
-    return recipes
+    if not recipes and skipped:
+        raise UsageError(f"no recipe can run here: {'; '.join(skipped)}")
+    return recipes, list(dict.fromkeys(skipped))
 
 
 def _list(recipes: Sequence[Recipe]) -> None:
@@ -395,6 +404,7 @@ def _write_outputs(
         "timeout_s": args.timeout,
         "backends": args.backend,
         "scheduler": args.scheduler,
+        "skipped_recipes": args.skipped,
     }
     writers = {
         "json": lambda: export.to_json(env, runs, options, complete=complete),
@@ -463,7 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # numba sizes its thread pool when it is first imported; make room for --workers.
         if "numba" not in sys.modules and max(workers) > environment.usable_cores():
             os.environ.setdefault("NUMBA_NUM_THREADS", str(max(workers)))
-        recipes = _load_targets(targets)
+        recipes, args.skipped = _load_targets(targets)
+        for reason in args.skipped:
+            print(reason, file=sys.stderr)
         if listing:
             _list(recipes)
             return 0

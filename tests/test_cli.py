@@ -265,3 +265,19 @@ def test_existing_plots_are_never_overwritten_silently(tmp_path, capsys):
     (tmp_path / "countdown.png").write_bytes(b"old")
     assert main(["countdown", "--plot", str(tmp_path)]) == 2
     assert "countdown.png exist; add --force" in _error_lines(capsys)[0]
+
+
+def test_a_recipe_needing_a_missing_package_is_skipped_with_the_reason(write_recipe, tmp_path, capsys):
+    body = GOOD_RECIPE.replace("import numpy as np", "import numpy as np\n    import no_such_package_xyz")
+    missing = write_recipe(body)
+    good = write_recipe(GOOD_RECIPE + '\n    VARIANTS = {"serial": serial}\n')
+    out_json = tmp_path / "skipped.json"
+    assert main([str(missing), str(good), "--check-only", "--json", str(out_json)]) == 0
+    err = capsys.readouterr().err
+    reason = f"{missing}: skipped: it needs no_such_package_xyz, which this Python ("
+    assert reason in err and "Traceback" not in err
+    record = json.loads(out_json.read_text())
+    assert [r["recipe"] for r in record["recipes"]] == [good.stem]
+    assert record["options"]["skipped_recipes"][0].startswith(reason)
+    assert main([str(missing), "--check-only"]) == 2  # nothing left to run
+    assert "no recipe can run here" in capsys.readouterr().err

@@ -77,7 +77,8 @@ def test_recipe_by_path_runs_its_process_pool_variant(write_recipe):
     ("body", "message"),
     [
         ("SIZES = {'small': 1, 'large': 2}\n", "it has no make_input, VARIANTS"),
-        ("import no_such_module_here\n", "cannot import it: ModuleNotFoundError"),
+        ("import no_such_module_here\n", "skipped: it needs no_such_module_here, which this Python ("),
+        ("import os.no_such_module\n", "cannot import it: ModuleNotFoundError"),
         ("def broken(:\n", "cannot import it: SyntaxError"),
         (GOOD_RECIPE + "\n    VARIANTS = {'other': serial}\n", "first entry is 'serial'"),
         (

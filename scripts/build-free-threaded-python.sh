@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Build a free-threaded CPython (./configure --disable-gil) from the source of Debian's
+# python3.14 package (suite sid), and make a venv with this package installed in it.
+# VERSION=3.13 builds 3.13t from Debian's python3.13 instead (free-threading was experimental
+# there, and numba publishes no cp313t wheels: its variants are then skipped).
+#
+# Only Debian's package registry is needed: apt fetches the source with a private configuration
+# under a temporary folder, so the system's apt sources and lists stay untouched. Needs a C
+# toolchain and CPython's build dependencies (libssl-dev, zlib1g-dev, libffi-dev, ...).
+#
+#   scripts/build-free-threaded-python.sh                # prefix ~/.local/python3.14t, venv .venv-3.14t
+#   VERSION=3.13 PREFIX=/opt/py313t scripts/build-free-threaded-python.sh
+#
+# On your own machine, any of these gives the same interpreter more simply:
+#   uv python install 3.14t          pyenv install 3.14t          (or your distribution's package)
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+VERSION="${VERSION:-3.14}"
+PREFIX="${PREFIX:-$HOME/.local/python${VERSION}t}"
+VENV="${VENV:-$repo/.venv-${VERSION}t}"
+JOBS="${JOBS:-$(nproc)}"
+case "$PREFIX" in "$repo"/*) echo "PREFIX must be outside the repository" >&2; exit 2 ;; esac
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+apt_dir="$work/apt"
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" \
+    "$apt_dir/preferences.d"
+echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" \
+    > "$apt_dir/sources.list"
+apt_options=(
+    -o "Dir::Etc::SourceList=$apt_dir/sources.list"
+    -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d"
+    -o "Dir::Etc::PreferencesParts=$apt_dir/preferences.d"
+    -o "Dir::State::Lists=$apt_dir/lists"
+    -o "Dir::Cache=$apt_dir/cache"
+    -o "Debug::NoLocking=1"
+    -o "APT::Sandbox::User=root"  # the temporary folder is not readable by apt's _apt user
+)
+
+echo "== fetching the python$VERSION source package from Debian sid (private apt configuration)"
+apt-get "${apt_options[@]}" -qq update
+if ! (cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only "python$VERSION" 2>/dev/null); then
+    # The mirror may lag its index: sid listed 3.14.8-3.14.10 while the pool served 3.14.4-3.14.7
+    # (2026-11-25). Then take the newest upload the pool has, found from the indexed version
+    # downwards, and check the tarball against the SHA-256 its .dsc lists.
+    newest="$(apt-cache "${apt_options[@]}" showsrc "python$VERSION" | sed -n 's/^Version: //p' | sort -V | tail -n 1)"
+    pool="http://deb.debian.org/debian/pool/main/p/python$VERSION"
+    patch="$(echo "$newest" | sed -E 's/^[0-9]+\.[0-9]+\.([0-9]+).*/\1/')"
+    for ((n = patch; n >= 0; n--)); do
+        dsc="python${VERSION}_${VERSION}.$n-1.dsc"
+        if /usr/lib/apt/apt-helper download-file "$pool/$dsc" "$work/$dsc" > /dev/null 2>&1; then
+            break
+        fi
+    done
+    [ -f "$work/$dsc" ] || { echo "no python$VERSION source in the mirror's pool" >&2; exit 1; }
+    orig_name="python${VERSION}_${VERSION}.$n.orig.tar.xz"
+    sha256="$(awk -v f="$orig_name" '/^Checksums-Sha256:/ {on = 1; next} /^[^ ]/ {on = 0} on && $3 == f {print $1}' "$work/$dsc")"
+    echo "== $newest is not in the mirror's pool; using ${VERSION}.$n (sha256 from its .dsc)"
+    /usr/lib/apt/apt-helper download-file "$pool/$orig_name" "$work/$orig_name" "SHA256:$sha256" > /dev/null
+fi
+orig="$(ls "$work"/python"$VERSION"_*.orig.tar.xz)"
+echo "== upstream source: $(basename "$orig")"
+tar -xf "$orig" -C "$work"
+source_dir="$(find "$work" -maxdepth 1 -type d -name "Python-$VERSION*" | head -n 1)"
+
+echo "== building into $PREFIX with --disable-gil ($JOBS jobs)"
+cd "$source_dir"
+./configure --disable-gil --prefix="$PREFIX" --with-ensurepip=install > "$work/configure.log"
+make -j"$JOBS" > "$work/make.log" 2>&1 || { tail -n 40 "$work/make.log"; exit 1; }
+make install > "$work/install.log" 2>&1 || { tail -n 40 "$work/install.log"; exit 1; }
+
+python="$PREFIX/bin/python${VERSION}t"
+"$python" -c 'import sys, sysconfig
+assert sysconfig.get_config_var("Py_GIL_DISABLED"), "not a free-threaded build"
+print(sys.version, "| GIL enabled:", sys._is_gil_enabled())'
+
+echo "== venv $VENV with the cookbook and its test dependencies"
+"$python" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e "$repo[test]"
+echo "done: $VENV/bin/python -m cookbook.run all"
