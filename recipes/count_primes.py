@@ -56,6 +56,24 @@ calls, primes below 10**6: serial 1.60 s; python_threads on 2 threads
 (0.78), both near the 0.81 bound above; joblib_processes on 2 processes
 861 ms (1.86x serial, efficiency 0.96).
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
+2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
+that pair, not the run above, and two 3.11 runs that day differed by up to
+0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
+python_threads took 907 ms on 2 threads (2.33x serial, efficiency 0.99),
+against 1.85 s (0.90x, 0.47) on 3.11. Its speedup beyond 2 comes from
+serial, 2.12 s on 3.14t (repeats 1.78-2.25 s) where python_threads on one
+thread took 1.79 s for the same chunks; not investigated. serial took 1.27x
+as long as 3.11's 1.67 s, python_threads on one thread 1.02x as long as its
+1.75 s. Both ratios mix the move from 3.11 to 3.14 with the free-threaded
+build's own overhead: no default-build 3.14 was measured. The compiled and
+NumPy variants barely moved: numpy_threads 0.97 on both, numba_threads 0.97
+and 0.98, numba_threads_static 0.79 and 0.73, numba_prange 0.80 on both (the
+0.81 bound above); joblib_processes 0.96 and 0.93.
+
 Run it: ``python recipes/count_primes.py``.
 """
 

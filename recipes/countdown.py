@@ -47,6 +47,23 @@ numba_threads on 2 threads 83.6 ms (efficiency 0.96); numba_prange 79.9 ms
 (1.00); joblib_processes on 2 processes 1.01 s (1.81x serial), after a
 first call of 1.82 s that started the pool and ran in unwarmed workers.
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numba 0.68.1 there), 2026-11-25, same
+2-vCPU VM, one run each; the 3.11 figures here are from that pair, not the
+run above, and two 3.11 runs that day differed by up to 0.18 in
+python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
+python_threads took 1.80 s on 2 threads (1.20x serial, efficiency 0.69),
+against 2.07 s (0.93x, 0.47) on 3.11; its repeats ranged 1.53-3.05 s (the
+best is an efficiency of 0.81), and why it fell short of 1 was not
+investigated. serial took 2.16 s against 1.93 s (1.12x as long),
+python_threads on one thread 2.48 s against 1.95 s (1.27x). Both ratios mix
+the move from 3.11 to 3.14 with the free-threaded build's own overhead: no
+default-build 3.14 was measured. numba_threads' efficiency went from 0.99 to
+0.89 and numba_prange's from 1.00 to 1.01; joblib_processes gave 1.93x and
+1.89x serial (efficiency 0.95 and 0.93).
+
 Run it: ``python recipes/countdown.py``.
 """
 

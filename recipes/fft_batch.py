@@ -76,6 +76,23 @@ runs: ``numpy_threads`` at 1 and 2 workers gave 16.3 and 16.5 ms above,
 on a 2048 x 1024 batch counted 11.2 million, against 11.7 million idle for
 the same time.
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
+0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
+here are from that pair, not the run above, and two 3.11 runs that day
+differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
+variants'. On 3.14t python_threads took 1.62 s with 2 workers (1.89x serial,
+efficiency 0.94), against 3.15 s (0.87x, 0.50) on 3.11: with no GIL, the
+butterflies run on both cores. serial took 3.05 s against 2.76 s (1.11x as
+long). That ratio mixes the move from 3.11 to 3.14 with the free-threaded
+build's own overhead: no default-build 3.14 was measured. numpy_threads'
+efficiency went from 1.03 to 0.68, but its 2-worker times were close (15.1
+and 13.5 ms): the change is in the scattered 1-worker times (31 and 18.4
+ms), as above; numba_threads went from 1.23 to 0.86, numba_prange from 0.94
+to 0.93, joblib_processes from 0.89 to 0.84.
+
 Run it: ``python recipes/fft_batch.py``.
 """
 

@@ -94,6 +94,27 @@ scipy_threads 141 ms with 2 workers (28.48x serial, efficiency 0.72);
 joblib_processes 4.05 s with 2 workers (0.99x serial, efficiency 0.53);
 memmap_processes 3.99 s with 2 workers (1.01x serial, efficiency 0.50).
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
+0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
+here are from that pair, not the run above, and two 3.11 runs that day
+differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
+variants'. python_threads did not gain: 4.34 s with 2 workers on 3.14t
+(0.74x serial, efficiency 0.38), against 3.31 s (0.78x, 0.39) on 3.11. The
+barrier per step does not explain it: a step is about 33 ms of bytecode,
+while numba_threads' whole 2-worker step, hand-offs included, took about
+0.26 ms; not investigated. serial took 3.21 s against 2.58 s (1.24x as long;
+4.02 s in the run above). That ratio mixes the move from 3.11 to 3.14 with
+the free-threaded build's own overhead: no default-build 3.14 was measured.
+numpy_threads rose from 0.60 to 0.91 (119 to 55.9 ms on 2 workers), in line
+with the GIL it held between operations on 3.11; numba_threads fell from
+0.78 to 0.34 as its 1-worker time fell (43.8 to 17.7 ms, not investigated)
+while its 2-worker time stayed at 26-28 ms, mostly hand-offs (0.26 ms a step
+for 73 µs of compiled work); numba_prange went from 1.07 to 0.95,
+joblib_processes from 0.43 to 0.45.
+
 Run it: ``python recipes/heat_stencil.py``.
 """
 

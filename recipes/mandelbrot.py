@@ -51,6 +51,25 @@ contiguous halves, and the grid is symmetric about the real axis, so the
 halves cost the same); joblib_processes on 2 processes 1.25 s (1.74x,
 efficiency 0.84).
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
+2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
+that pair, not the run above, and two 3.11 runs that day differed by up to
+0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
+python_threads took 1.48 s on 2 threads (1.50x serial, efficiency 0.82;
+repeats 1.36-2.11 s), against 2.34 s (0.92x, 0.51) on 3.11; numba_threads on
+the same bands reached 0.91, so the split is not what held it back, and what
+did was not investigated. serial took 2.22 s against 2.16 s (1.03x as long).
+That ratio mixes the move from 3.11 to 3.14 with the free-threaded build's
+own overhead: no default-build 3.14 was measured. numpy_threads changed
+most, from 136 ms on 2 threads on 3.11, slower than numpy's 95.7 ms, to 84.9
+ms on 3.14t, faster than numpy's 105 ms (its efficiency of 0.95, from 0.32,
+is against a 1-thread time of 162 ms), in line with the GIL it held between
+each step's small ufunc calls on 3.11. numba_threads went from 0.94 to 0.91,
+numba_prange from 1.00 to 0.99, joblib_processes from 0.93 to 1.01.
+
 Run it: ``python recipes/mandelbrot.py``.
 """
 

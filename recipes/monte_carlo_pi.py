@@ -52,6 +52,22 @@ One-thread NumPy beat one-thread numba here: the compiled loop waits on
 each ``%`` of the previous state, while the jump-ahead form computes every
 state independently, which NumPy runs as straight vector passes.
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
+2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
+that pair, not the run above, and two 3.11 runs that day differed by up to
+0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
+python_threads took 3.05 s on 2 threads (1.33x serial, efficiency 0.66),
+against 3.68 s (0.77x, 0.42) on 3.11; why it fell short of 1 was not
+investigated. serial took 4.07 s against 2.85 s (1.43x as long),
+python_threads on one thread 4.00 s against 3.06 s (1.31x). Both ratios mix
+the move from 3.11 to 3.14 with the free-threaded build's own overhead: no
+default-build 3.14 was measured. numpy_threads' efficiency went from 0.87 to
+0.97, numba_threads' from 0.98 to 0.96 and numba_prange's from 1.00 to 0.98;
+joblib_processes from 0.90 to 0.97 (1.73x to 1.97x serial).
+
 Run it: ``python recipes/monte_carlo_pi.py``.
 """
 

@@ -71,6 +71,23 @@ slow, scattered 1-worker times: numba_threads on one pool thread ranged
 21.1-32.5 ms (20.5-32.8 ms in a second full run the same day), where
 ``numba`` on the main thread took 19.4-19.7 ms; not traced.
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
+0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
+here are from that pair, not the run above, and two 3.11 runs that day
+differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
+variants'. On 3.14t python_threads took 1.74 s with 2 workers (1.60x serial,
+efficiency 0.83), against 2.84 s (0.82x, 0.42) on 3.11; the blocks cost the
+same, so it is not the split, and what held it back was not investigated.
+serial took 2.79 s against 2.34 s (1.19x as long). That ratio mixes the move
+from 3.11 to 3.14 with the free-threaded build's own overhead: no
+default-build 3.14 was measured. numpy_threads stayed at 0.69; numba_threads
+went from 1.22 to 1.01, numba_prange from 0.68 to 0.56 (its 2-thread repeats
+ranged 9.7-27.5 ms), scipy_threads from 1.08 to 1.18, joblib_processes from
+0.95 to 0.96.
+
 Run it: ``python recipes/pairwise_distances.py``.
 """
 

@@ -77,6 +77,25 @@ serial); numpy_threads 10.3 ms with 2 workers (235.47x serial, efficiency
 numba_threads' efficiency of 0.50 is the measured form of "quad holds the
 GIL": two threads took as long as one.
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
+0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
+here are from that pair, not the run above, and two 3.11 runs that day
+differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
+variants'. On 3.14t python_threads took 3.32 s with 2 workers (0.97x serial,
+efficiency 0.48), against 3.62 s (0.72x, 0.39) on 3.11: still no gain. quad
+itself no longer serializes the threads: numba_threads, the same quad with
+the compiled callback, went from 0.42 to 0.94 (707 to 379 ms), and the 3.14t
+build's ``_quadpack`` (scipy 1.18.1) imports no mutex or critical-section
+function (``nm -D``); what holds python_threads back lies on the Python
+integrand's side and was not investigated. serial took 3.23 s against 2.62 s
+(1.23x as long). That ratio mixes the move from 3.11 to 3.14 with the
+free-threaded build's own overhead: no default-build 3.14 was measured.
+numpy_threads went from 0.93 to 1.03; joblib_processes from 1.24 to 0.92
+(2.04x to 1.93x serial).
+
 Run it: ``python recipes/quad_callback.py``.
 """
 

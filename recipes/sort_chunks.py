@@ -73,6 +73,26 @@ serial); numpy_threads 115 ms with 2 workers (17.75x serial, efficiency
 serial, efficiency 0.90); joblib_processes 1.64 s with 2 workers (1.25x
 serial, efficiency 0.75).
 
+Free-threaded Python 3.14t
+--------------------------
+``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
+free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
+0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
+here are from that pair, not the run above, and two 3.11 runs that day
+differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
+variants'. On 3.14t python_threads took 1.76 s with 2 workers (2.17x serial,
+efficiency 0.79), against 3.04 s (0.66x, 0.46) on 3.11; below 1 as the
+halving merge rounds predict (the last merge runs on one worker;
+numba_threads, with the same rounds, reached 0.88). Its speedup beyond 2
+comes from serial: 3.81 s on 3.14t, slower than python_threads on one worker
+(2.76 s) running the same steps, where on 3.11 serial was the faster (2.02 s
+against 2.79 s); not investigated. serial thus took 1.89x as long as on
+3.11, python_threads on one worker 0.99x. Both ratios mix the move from 3.11
+to 3.14 with the free-threaded build's own overhead: no default-build 3.14
+was measured. numpy_threads went from 0.90 to 0.91, numba_threads stayed at
+0.88, numba_prange went from 0.95 to 0.96; joblib_processes from 0.62 to
+0.94 (1.00x to 1.86x serial), not investigated.
+
 Run it: ``python recipes/sort_chunks.py``.
 """
 
