@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "available_memory",
     "collect",
+    "free_threaded_build",
     "gil_enabled",
     "memory_bandwidth",
     "numba_threading_layer",
@@ -20,6 +21,11 @@ __all__ = [
 ]
 
 LIBRARIES = ("numpy", "scipy", "numba", "joblib", "threadpoolctl")
+
+
+def free_threaded_build() -> bool:
+    """Whether this CPython was built without the GIL (``--disable-gil``, e.g. 3.14t)."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def gil_enabled() -> bool:
@@ -132,7 +138,7 @@ def collect() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "free_threaded_build": free_threaded_build(),
         "gil_enabled": gil_enabled(),
         "switch_interval_s": sys.getswitchinterval(),
         "platform": platform.platform(),

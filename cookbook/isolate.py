@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import cookbook
-from cookbook.measure import OnStep, plan
+from cookbook.measure import OnStep, fill_steps, plan
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
 from cookbook.runner import HEADER, Job, OverheadJob
@@ -69,16 +69,16 @@ def run_isolated(
         done = frozenset((m.variant, m.workers) for m in run.measurements)
         serial = run.measurements[0] if run.measurements else None
         if serial is not None and serial.status != "OK":  # a fresh runner would have no reference
-            _fill(run, steps, on_step, "ERROR", f"no reference: serial {serial.status}")
+            fill_steps(run, steps, "ERROR", f"no reference: serial {serial.status}", on_step=on_step)
             break
         job = Job(
             str(recipe.path), size, variants, workers, repeat, warmups, check_only, backends, scheduler, done
         )
-        ended_early = _run_one_runner(job, run, recipe.name, timeout, on_step)
+        ended_early = _run_one_runner(job, run, timeout, on_step)
         if ended_early is None and len(run.measurements) == len(done):
             ended_early = "ERROR", "the runner ended without running its steps"
         if ended_early:
-            _fill(run, steps, on_step, *ended_early)
+            fill_steps(run, steps, *ended_early, on_step=on_step)
             break
     return run
 
@@ -97,9 +97,7 @@ def measure_overhead(
         return f"the runner {runner.cause_of_end() or 'ended without an answer'}"
 
 
-def _run_one_runner(
-    job: Job, run: RecipeRun, name: str, timeout: float, on_step: OnStep
-) -> tuple[Status, str] | None:
+def _run_one_runner(job: Job, run: RecipeRun, timeout: float, on_step: OnStep) -> tuple[Status, str] | None:
     """Run steps in one runner until it ends, hangs or dies.
 
     Returns None when the runner can be replaced to go on with the steps
@@ -126,7 +124,7 @@ def _run_one_runner(
                 return None
             if kind == "step":
                 current = (body[0], body[1])
-                on_step(name, *current)
+                on_step(run.recipe, *current)
             elif kind == "measured":
                 run.measurements.append(body[0])
                 if body[0].variant == "serial":
@@ -135,14 +133,6 @@ def _run_one_runner(
             elif kind == "thread_pools":
                 run.thread_pools = body[0]
             deadline = time.monotonic() + timeout
-
-
-def _fill(run: RecipeRun, steps: list[tuple[str, int]], on_step: OnStep, status: Status, detail: str) -> None:
-    done = {(m.variant, m.workers) for m in run.measurements}
-    for variant, workers in steps:
-        if (variant, workers) not in done:
-            on_step(run.recipe, variant, workers)
-            run.measurements.append(Measurement(variant, workers, status, detail))
 
 
 class _Runner:

@@ -15,10 +15,10 @@ from cookbook.agreement import Agreement, compare
 from cookbook.backends import joblib_backend, on_backend, runs_on_backends, split
 from cookbook.environment import available_memory, usable_cores
 from cookbook.recipe import Recipe, is_single_threaded
-from cookbook.results import Measurement, RecipeRun
+from cookbook.results import Measurement, RecipeRun, Status
 from cookbook.timing import shutdown_process_pool, time_repeats
 
-__all__ = ["inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
+__all__ = ["fill_steps", "inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
 
 OnStep = Callable[[str, str, int], None]
 OnMeasured = Callable[[RecipeRun, Measurement], None]
@@ -75,23 +75,15 @@ def run_recipe(
     steps = plan(recipe, variants, workers, backends)
     refusal = memory_refusal(recipe, n)
     if refusal:
-        for variant, count in steps:
-            if (variant, count) not in skip:
-                on_step(recipe.name, variant, count)
-                run.measurements.append(Measurement(variant, count, "ERROR", refusal))
-                on_measured(run, run.measurements[-1])
+        fill_steps(run, steps, "ERROR", refusal, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
     try:
         data = recipe.make_input(n)
         small = recipe.sizes["small"]
         warm_data = None if check_only else data if n == small else recipe.make_input(small)
     except Exception as error:
-        for variant, count in steps:
-            if (variant, count) not in skip:
-                on_step(recipe.name, variant, count)
-                detail = f"make_input failed: {_describe(error)}"
-                run.measurements.append(Measurement(variant, count, "ERROR", detail))
-                on_measured(run, run.measurements[-1])
+        detail = f"make_input failed: {_describe(error)}"
+        fill_steps(run, steps, "ERROR", detail, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
     reference: Any = None
     reference_ok = False
@@ -124,6 +116,25 @@ def run_recipe(
         run.measurements.append(measurement)
         on_measured(run, measurement)
     return run
+
+
+def fill_steps(
+    run: RecipeRun,
+    steps: Sequence[tuple[str, int]],
+    status: Status,
+    detail: str,
+    *,
+    skip: frozenset[tuple[str, int]] = frozenset(),
+    on_step: OnStep = lambda recipe, variant, workers: None,
+    on_measured: OnMeasured = lambda run, measurement: None,
+) -> None:
+    """Record every step not measured yet (nor in ``skip``) as ``status``: the steps that cannot run."""
+    done = skip | {(m.variant, m.workers) for m in run.measurements}
+    for variant, count in steps:
+        if (variant, count) not in done:
+            on_step(run.recipe, variant, count)
+            run.measurements.append(Measurement(variant, count, status, detail))
+            on_measured(run, run.measurements[-1])
 
 
 def memory_refusal(recipe: Recipe, size: int) -> str | None:

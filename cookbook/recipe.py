@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cookbook.environment import free_threaded_build
+
 __all__ = [
     "CORE_VARIANTS",
     "MissingPackage",
@@ -137,19 +139,13 @@ def _import(module_name: str, path: Path) -> tuple[ModuleType, Path]:
         package = (error.name or "").partition(".")[0]
         mine = (module_name.partition(".")[0], path.stem)
         if package and package not in mine and importlib.util.find_spec(package) is None:
-            python = ".".join(map(str, sys.version_info[:2])) + ("t" if _free_threaded() else "")
+            python = ".".join(map(str, sys.version_info[:2])) + ("t" if free_threaded_build() else "")
             raise MissingPackage(
                 f"{path}: skipped: it needs {package}, which this Python ({python}) does not have"
             ) from error
         raise RecipeError(f"{path}: cannot import it: {type(error).__name__}: {error}") from error
     except Exception as error:  # the recipe's own code failed: say so, briefly
         raise RecipeError(f"{path}: cannot import it: {type(error).__name__}: {error}") from error
-
-
-def _free_threaded() -> bool:
-    import sysconfig
-
-    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:

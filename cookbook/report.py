@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from cookbook.backends import split
 from cookbook.results import Measurement, RecipeRun
 
 __all__ = [
@@ -140,7 +141,7 @@ def notes(run: RecipeRun) -> list[str]:
     for m in run.measurements:
         if m.cluster:
             lines.append(f"{m.variant} x{m.workers} ran on {m.cluster}")
-        base = m.variant.partition("@")[0]
+        base = split(m.variant)[0]
         loky, dask = run.median_s(base, m.workers), run.median_s(m.variant, m.workers)
         if m.backend == "dask" and loky and dask:
             lines.append(f"{m.variant} x{m.workers}: {dask / loky:.2f}x the time of {base} on loky")

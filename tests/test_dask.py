@@ -83,15 +83,24 @@ def test_a_variant_that_cannot_run_on_dask_is_explained_not_run(capsys):
     assert "memmap_processes@dask: not applicable: dask pickles the memmap views as copies" in out
 
 
+def _run_on_cluster(cluster, out_json):
+    """Run countdown's joblib variant at 2 workers on ``cluster``; return the exit status and its row."""
+    argv = ["countdown", "--check-only", "--backend", "dask", "--variants", "joblib_processes"]
+    argv += ["--workers", "2", "--scheduler", cluster.scheduler_address, "--json", str(out_json)]
+    status = main(argv)
+    return status, _rows(json.loads(out_json.read_text()))["joblib_processes@dask", 2]
+
+
+def _local_cluster(workers):
+    return distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    )
+
+
 def test_an_existing_cluster_is_used_and_left_running(tmp_path):
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    ) as cluster:
-        out_json = tmp_path / "existing.json"
-        argv = ["countdown", "--check-only", "--backend", "dask", "--variants", "joblib_processes"]
-        argv += ["--workers", "2", "--scheduler", cluster.scheduler_address, "--json", str(out_json)]
-        assert main(argv) == 0
-        row = _rows(json.loads(out_json.read_text()))["joblib_processes@dask", 2]
+    with _local_cluster(2) as cluster:
+        status, row = _run_on_cluster(cluster, tmp_path / "existing.json")
+        assert status == 0
         assert row["status"] == "OK"
         assert row["cluster"].startswith(f"cluster {cluster.scheduler_address}: 2 of its 2 worker processes")
         with distributed.Client(cluster.scheduler_address, timeout=5) as client:
@@ -99,14 +108,9 @@ def test_an_existing_cluster_is_used_and_left_running(tmp_path):
 
 
 def test_more_workers_than_the_cluster_has_is_an_error_in_the_row(tmp_path):
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    ) as cluster:
-        out_json = tmp_path / "small_cluster.json"
-        argv = ["countdown", "--check-only", "--backend", "dask", "--variants", "joblib_processes"]
-        argv += ["--workers", "2", "--scheduler", cluster.scheduler_address, "--json", str(out_json)]
-        assert main(argv) == 1
-        row = _rows(json.loads(out_json.read_text()))["joblib_processes@dask", 2]
+    with _local_cluster(1) as cluster:
+        status, row = _run_on_cluster(cluster, tmp_path / "small_cluster.json")
+        assert status == 1
         assert row["status"] == "ERROR" and "has 1 workers, not 2" in row["detail"]
 
 
