@@ -136,8 +136,8 @@ def overhead_line(overhead: dict[str, Any]) -> str:
 
 
 def notes(run: RecipeRun) -> list[str]:
-    """The lines under a recipe's table: variants not applicable, backends, inner thread limits."""
-    lines = [f"{variant}: not applicable: {reason}" for variant, reason in run.not_applicable.items()]
+    """The lines under a recipe's table: variants not run and why, backends, inner thread limits."""
+    lines = [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
     for m in run.measurements:
         if m.cluster:
             lines.append(f"{m.variant} x{m.workers} ran on {m.cluster}")

@@ -270,7 +270,7 @@ def _list(recipes: Sequence[Recipe]) -> None:
         line = f"{recipe.name:<{width}}  {', '.join(recipe.variants)}"
         if recipe.not_applicable:
             reasons = "; ".join(f"{v}: {why}" for v, why in recipe.not_applicable.items())
-            line += f"  (not applicable: {reasons})"
+            line += f"  (not run: {reasons})"
         print(line)
 
 

@@ -90,10 +90,14 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.special import erfc
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 50_000, "large": 3_000_000}
 N_CHUNKS = 64  # fixed by the workload; each price is independent of the split anyway
@@ -128,15 +132,15 @@ def call_prices(spot, strike, years, rate, vol, out):
     return out
 
 
-call_prices_numba = numba.njit(nogil=True, cache=True)(call_prices)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    call_prices_numba = numba.njit(nogil=True, cache=True)(call_prices)
 
-
-@numba.njit(parallel=True, cache=True)
-def _call_prices_prange(spot, strike, years, rate, vol, bounds, out):
-    for chunk in numba.prange(len(bounds) - 1):
-        a, b = bounds[chunk], bounds[chunk + 1]
-        call_prices_numba(spot[a:b], strike[a:b], years[a:b], rate[a:b], vol[a:b], out[a:b])
-    return out
+    @numba.njit(parallel=True, cache=True)
+    def _call_prices_prange(spot, strike, years, rate, vol, bounds, out):
+        for chunk in numba.prange(len(bounds) - 1):
+            a, b = bounds[chunk], bounds[chunk + 1]
+            call_prices_numba(spot[a:b], strike[a:b], years[a:b], rate[a:b], vol[a:b], out[a:b])
+        return out
 
 
 def call_prices_numpy(spot, strike, years, rate, vol, out):
@@ -232,6 +236,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

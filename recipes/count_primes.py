@@ -80,9 +80,13 @@ Run it: ``python recipes/count_primes.py``.
 from concurrent.futures import ThreadPoolExecutor
 from math import isqrt
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 50_000, "large": 1_000_000}
 N_CHUNKS = 64  # many more chunks than workers: idle workers take the next one
@@ -111,15 +115,15 @@ def count_primes(start, stop):
     return count
 
 
-count_primes_numba = numba.njit(nogil=True, cache=True)(count_primes)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    count_primes_numba = numba.njit(nogil=True, cache=True)(count_primes)
 
-
-@numba.njit(parallel=True, cache=True)
-def _count_primes_prange(bounds):
-    counts = np.zeros(len(bounds) - 1, dtype=np.int64)
-    for chunk in numba.prange(len(bounds) - 1):
-        counts[chunk] = count_primes_numba(bounds[chunk], bounds[chunk + 1])
-    return counts.sum()
+    @numba.njit(parallel=True, cache=True)
+    def _count_primes_prange(bounds):
+        counts = np.zeros(len(bounds) - 1, dtype=np.int64)
+        for chunk in numba.prange(len(bounds) - 1):
+            counts[chunk] = count_primes_numba(bounds[chunk], bounds[chunk + 1])
+        return counts.sum()
 
 
 def count_primes_numpy(start, stop, small_primes):
@@ -208,6 +212,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -69,9 +69,13 @@ Run it: ``python recipes/countdown.py``.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 40_000, "large": 2_000_000}
 N_TASKS = 16  # fixed by the workload, so the result never depends on workers
@@ -92,15 +96,15 @@ def countdown(n):
     return checksum
 
 
-countdown_numba = numba.njit(nogil=True, cache=True)(countdown)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    countdown_numba = numba.njit(nogil=True, cache=True)(countdown)
 
-
-@numba.njit(parallel=True, cache=True)
-def _countdown_prange(lengths):
-    checksums = np.empty(len(lengths), dtype=np.int64)
-    for task in numba.prange(len(lengths)):
-        checksums[task] = countdown_numba(lengths[task])
-    return checksums
+    @numba.njit(parallel=True, cache=True)
+    def _countdown_prange(lengths):
+        checksums = np.empty(len(lengths), dtype=np.int64)
+        for task in numba.prange(len(lengths)):
+            checksums[task] = countdown_numba(lengths[task])
+        return checksums
 
 
 def make_input(size, seed=0):
@@ -147,6 +151,9 @@ VARIANTS = {
 NOT_APPLICABLE = {
     "numpy_threads": "a countdown is a chain of dependent scalar steps; NumPy has no operation for it",
 }
+if numba is None:
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -100,10 +100,14 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
-import numba
 import numpy as np
 import scipy.fft
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 64, "large": 2048}  # number of signals
 LENGTH = 1024  # samples per signal: a power of two, for the radix-2 kernel
@@ -155,14 +159,14 @@ def fft_rows(rows):
     return rows
 
 
-fft_rows_numba = numba.njit(nogil=True, cache=True)(fft_rows)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    fft_rows_numba = numba.njit(nogil=True, cache=True)(fft_rows)
 
-
-@numba.njit(parallel=True, cache=True)
-def _fft_rows_prange(spectra, bounds):
-    for chunk in numba.prange(len(bounds) - 1):
-        fft_rows_numba(spectra[bounds[chunk] : bounds[chunk + 1]])
-    return spectra
+    @numba.njit(parallel=True, cache=True)
+    def _fft_rows_prange(spectra, bounds):
+        for chunk in numba.prange(len(bounds) - 1):
+            fft_rows_numba(spectra[bounds[chunk] : bounds[chunk + 1]])
+        return spectra
 
 
 def fft_chunk(signals):
@@ -255,6 +259,9 @@ VARIANTS = {
     "scipy_threads": scipy_threads,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

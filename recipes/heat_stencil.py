@@ -124,10 +124,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise, repeat
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import ndimage
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 32, "large": 450}  # the grid's side
 STEPS = 100
@@ -163,18 +167,18 @@ def heat_rows(old, new, start, stop):
             out[j] = row[j] + ALPHA * (up[j] + down[j] + row[j - 1] + row[j + 1] - 4.0 * row[j])
 
 
-heat_rows_numba = numba.njit(nogil=True, cache=True)(heat_rows)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    heat_rows_numba = numba.njit(nogil=True, cache=True)(heat_rows)
 
-
-@numba.njit(parallel=True, cache=True)
-def _heat_prange(grid, bands, steps):
-    old = grid.copy()
-    new = grid.copy()
-    for _ in range(steps):
-        for band in numba.prange(len(bands) - 1):
-            heat_rows_numba(old, new, bands[band], bands[band + 1])
-        old, new = new, old
-    return old
+    @numba.njit(parallel=True, cache=True)
+    def _heat_prange(grid, bands, steps):
+        old = grid.copy()
+        new = grid.copy()
+        for _ in range(steps):
+            for band in numba.prange(len(bands) - 1):
+                heat_rows_numba(old, new, bands[band], bands[band + 1])
+            old, new = new, old
+        return old
 
 
 def heat_rows_numpy(old, new, start, stop):
@@ -314,6 +318,9 @@ VARIANTS = {
     "joblib_processes": joblib_processes,
     "memmap_processes": memmap_processes,
 }
+if numba is None:
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import time

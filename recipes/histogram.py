@@ -91,9 +91,13 @@ Run it: ``python recipes/histogram.py``.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 200_000, "large": 15_000_000}
 N_CHUNKS = 32  # fixed by the workload; the sum of integer partials is exact anyway
@@ -122,15 +126,15 @@ def bin_counts(samples, counts):
     return counts
 
 
-bin_counts_numba = numba.njit(nogil=True, cache=True)(bin_counts)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    bin_counts_numba = numba.njit(nogil=True, cache=True)(bin_counts)
 
-
-@numba.njit(parallel=True, cache=True)
-def _bin_counts_prange(chunks):
-    partial = np.zeros((len(chunks), N_BINS), dtype=np.int64)  # one row per chunk: no race
-    for c in numba.prange(len(chunks)):
-        bin_counts_numba(chunks[c], partial[c])
-    return partial.sum(axis=0)
+    @numba.njit(parallel=True, cache=True)
+    def _bin_counts_prange(chunks):
+        partial = np.zeros((len(chunks), N_BINS), dtype=np.int64)  # one row per chunk: no race
+        for c in numba.prange(len(chunks)):
+            bin_counts_numba(chunks[c], partial[c])
+        return partial.sum(axis=0)
 
 
 def bin_counts_numpy(samples):
@@ -207,6 +211,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

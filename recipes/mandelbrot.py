@@ -76,9 +76,13 @@ Run it: ``python recipes/mandelbrot.py``.
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 80, "large": 400}
 MAX_ITER = 200
@@ -112,15 +116,15 @@ def escape_counts(xs, ys, out):
     return out
 
 
-escape_counts_numba = numba.njit(nogil=True, cache=True)(escape_counts)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    escape_counts_numba = numba.njit(nogil=True, cache=True)(escape_counts)
 
-
-@numba.njit(parallel=True, cache=True)
-def _escape_counts_prange(xs, ys, bands, out):
-    for band in numba.prange(len(bands) - 1):
-        start, stop = bands[band], bands[band + 1]
-        escape_counts_numba(xs, ys[start:stop], out[start:stop])
-    return out
+    @numba.njit(parallel=True, cache=True)
+    def _escape_counts_prange(xs, ys, bands, out):
+        for band in numba.prange(len(bands) - 1):
+            start, stop = bands[band], bands[band + 1]
+            escape_counts_numba(xs, ys[start:stop], out[start:stop])
+        return out
 
 
 def escape_counts_numpy(xs, ys, out):
@@ -215,6 +219,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

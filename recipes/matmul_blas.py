@@ -128,10 +128,14 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import ThreadpoolController
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 40, "large": 150}  # matrix side; small stays in BLAS's one-thread range
 N_PRODUCTS = 16  # fixed by the workload: one task per product, more than workers
@@ -163,14 +167,14 @@ def matmul(a, b, out):
     return out
 
 
-matmul_numba = numba.njit(nogil=True, cache=True)(matmul)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    matmul_numba = numba.njit(nogil=True, cache=True)(matmul)
 
-
-@numba.njit(parallel=True, cache=True)
-def _matmul_prange(a, b, out):
-    for i in numba.prange(a.shape[0]):
-        matmul_numba(a[i], b[i], out[i])
-    return out
+    @numba.njit(parallel=True, cache=True)
+    def _matmul_prange(a, b, out):
+        for i in numba.prange(a.shape[0]):
+            matmul_numba(a[i], b[i], out[i])
+        return out
 
 
 def product_python(a, b):
@@ -287,6 +291,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     data = make_input(SIZES["small"])

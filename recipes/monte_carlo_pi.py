@@ -73,9 +73,13 @@ Run it: ``python recipes/monte_carlo_pi.py``.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 200_000, "large": 10_000_000}
 N_CHUNKS = 64  # fixed by the workload, so the count never depends on workers
@@ -108,15 +112,15 @@ def count_inside(seed, n_points):
     return inside
 
 
-count_inside_numba = numba.njit(nogil=True, cache=True)(count_inside)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    count_inside_numba = numba.njit(nogil=True, cache=True)(count_inside)
 
-
-@numba.njit(parallel=True, cache=True)
-def _count_inside_prange(chunks):
-    counts = np.zeros(len(chunks), dtype=np.int64)
-    for chunk in numba.prange(len(chunks)):
-        counts[chunk] = count_inside_numba(chunks[chunk, 0], chunks[chunk, 1])
-    return counts.sum()
+    @numba.njit(parallel=True, cache=True)
+    def _count_inside_prange(chunks):
+        counts = np.zeros(len(chunks), dtype=np.int64)
+        for chunk in numba.prange(len(chunks)):
+            counts[chunk] = count_inside_numba(chunks[chunk, 0], chunks[chunk, 1])
+        return counts.sum()
 
 
 def count_inside_numpy(seed, n_points):
@@ -185,6 +189,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

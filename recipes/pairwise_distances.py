@@ -95,10 +95,14 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.spatial.distance import cdist
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 600, "large": 4500}  # number of points
 N_BLOCKS = 32  # blocks of rows, fixed by the workload
@@ -136,15 +140,15 @@ def nearest_distances(xs, ys, zs, start, stop, out):
     return out
 
 
-nearest_distances_numba = numba.njit(nogil=True, cache=True)(nearest_distances)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    nearest_distances_numba = numba.njit(nogil=True, cache=True)(nearest_distances)
 
-
-@numba.njit(parallel=True, cache=True)
-def _nearest_distances_prange(coords, bounds, out):
-    for block in numba.prange(len(bounds) - 1):
-        start, stop = bounds[block], bounds[block + 1]
-        nearest_distances_numba(coords[0], coords[1], coords[2], start, stop, out[start:stop])
-    return out
+    @numba.njit(parallel=True, cache=True)
+    def _nearest_distances_prange(coords, bounds, out):
+        for block in numba.prange(len(bounds) - 1):
+            start, stop = bounds[block], bounds[block + 1]
+            nearest_distances_numba(coords[0], coords[1], coords[2], start, stop, out[start:stop])
+        return out
 
 
 def nearest_distances_numpy(coords, start, stop, out):
@@ -244,6 +248,9 @@ VARIANTS = {
     "scipy_threads": scipy_threads,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

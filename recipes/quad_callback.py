@@ -102,12 +102,15 @@ Run it: ``python recipes/quad_callback.py``.
 import math
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
-from numba import types
 from scipy import LowLevelCallable
 from scipy.integrate import quad
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 2_000, "large": 110_000}
 N_CHUNKS = 32  # fixed by the workload, more chunks than workers
@@ -137,15 +140,16 @@ def integrand(t, p):
     return math.exp(p * (math.cos(t) - 1.0)) / math.pi
 
 
-integrand_numba = numba.njit(cache=True)(integrand)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    from numba import types
 
+    integrand_numba = numba.njit(cache=True)(integrand)
 
-@numba.cfunc(types.float64(types.intc, types.CPointer(types.float64)), cache=True)
-def _integrand_cfunc(n, xx):
-    return integrand_numba(xx[0], xx[1])  # quad puts x first, then the args
+    @numba.cfunc(types.float64(types.intc, types.CPointer(types.float64)), cache=True)
+    def _integrand_cfunc(n, xx):
+        return integrand_numba(xx[0], xx[1])  # quad puts x first, then the args
 
-
-INTEGRAND_C = LowLevelCallable(_integrand_cfunc.ctypes)
+    INTEGRAND_C = LowLevelCallable(_integrand_cfunc.ctypes)
 
 
 def integrate_chunk(f, params):
@@ -215,6 +219,9 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

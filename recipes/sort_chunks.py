@@ -98,9 +98,13 @@ Run it: ``python recipes/sort_chunks.py``.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 80_000, "large": 2_400_000}
 N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
@@ -143,24 +147,24 @@ def merge_runs(a, b, out):
     return out
 
 
-sort_run_numba = numba.njit(nogil=True, cache=True)(sort_run)
-merge_runs_numba = numba.njit(nogil=True, cache=True)(merge_runs)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    sort_run_numba = numba.njit(nogil=True, cache=True)(sort_run)
+    merge_runs_numba = numba.njit(nogil=True, cache=True)(merge_runs)
 
-
-@numba.njit(parallel=True, cache=True)
-def _sort_chunks_prange(chunks):
-    n_chunks, width = chunks.shape
-    src = chunks.copy().reshape(-1)
-    for c in numba.prange(n_chunks):
-        sort_run_numba(src[c * width : (c + 1) * width])
-    dst = np.empty_like(src)
-    while width < len(src):  # one merge round: runs of ``width`` become runs of ``2 * width``
-        for p in numba.prange(len(src) // (2 * width)):
-            start, mid, stop = 2 * p * width, (2 * p + 1) * width, (2 * p + 2) * width
-            merge_runs_numba(src[start:mid], src[mid:stop], dst[start:stop])
-        src, dst = dst, src
-        width *= 2
-    return src
+    @numba.njit(parallel=True, cache=True)
+    def _sort_chunks_prange(chunks):
+        n_chunks, width = chunks.shape
+        src = chunks.copy().reshape(-1)
+        for c in numba.prange(n_chunks):
+            sort_run_numba(src[c * width : (c + 1) * width])
+        dst = np.empty_like(src)
+        while width < len(src):  # one merge round: runs of ``width`` become runs of ``2 * width``
+            for p in numba.prange(len(src) // (2 * width)):
+                start, mid, stop = 2 * p * width, (2 * p + 1) * width, (2 * p + 2) * width
+                merge_runs_numba(src[start:mid], src[mid:stop], dst[start:stop])
+            src, dst = dst, src
+            width *= 2
+        return src
 
 
 def sort_run_numpy(run):
@@ -251,6 +255,9 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -118,9 +118,13 @@ Run it: ``python recipes/stream_triad.py``.
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
-import numba
 import numpy as np
 from joblib import Parallel, delayed
+
+try:
+    import numba
+except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
+    numba = None
 
 SIZES = {"small": 200_000, "large": 10_000_000}
 N_CHUNKS = 64  # fixed by the workload, so each chunk's sum never depends on the workers
@@ -155,16 +159,16 @@ def triad_sum(b, c, scalar, out):
     return total
 
 
-triad_sum_numba = numba.njit(nogil=True, cache=True)(triad_sum)
+if numba:  # without it, the numba variants are skipped (see below VARIANTS)
+    triad_sum_numba = numba.njit(nogil=True, cache=True)(triad_sum)
 
-
-@numba.njit(parallel=True, cache=True)
-def _triad_sum_prange(b, c, scalar, bounds, out):
-    sums = np.empty(len(bounds) - 1)
-    for chunk in numba.prange(len(bounds) - 1):
-        lo, hi = bounds[chunk], bounds[chunk + 1]
-        sums[chunk] = triad_sum_numba(b[lo:hi], c[lo:hi], scalar, out[lo:hi])
-    return sums
+    @numba.njit(parallel=True, cache=True)
+    def _triad_sum_prange(b, c, scalar, bounds, out):
+        sums = np.empty(len(bounds) - 1)
+        for chunk in numba.prange(len(bounds) - 1):
+            lo, hi = bounds[chunk], bounds[chunk + 1]
+            sums[chunk] = triad_sum_numba(b[lo:hi], c[lo:hi], scalar, out[lo:hi])
+        return sums
 
 
 def triad_sum_numpy(b, c, scalar, out):
@@ -265,6 +269,9 @@ VARIANTS = {
     "joblib_processes": joblib_processes,
     "numpy_processes": numpy_processes,
 }
+if numba is None:
+    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -3,6 +3,9 @@
 # python3.14 package (suite sid), and make a venv with this package installed in it.
 # VERSION=3.13 builds 3.13t from Debian's python3.13 instead (free-threading was experimental
 # there, and numba publishes no cp313t wheels: its variants are then skipped).
+# FREE_THREADED=0 builds the default (GIL) interpreter from the same source instead, into
+# ~/.local/python3.14 and .venv-3.14: comparing the two separates what the free-threaded build
+# costs from what changed between Python versions.
 #
 # Only Debian's package registry is needed: apt fetches the source with a private configuration
 # under a temporary folder, so the system's apt sources and lists stay untouched. Needs a C
@@ -10,6 +13,7 @@
 #
 #   scripts/build-free-threaded-python.sh                # prefix ~/.local/python3.14t, venv .venv-3.14t
 #   VERSION=3.13 PREFIX=/opt/py313t scripts/build-free-threaded-python.sh
+#   FREE_THREADED=0 scripts/build-free-threaded-python.sh   # the GIL build of the same 3.14
 #
 # On your own machine, any of these gives the same interpreter more simply:
 #   uv python install 3.14t          pyenv install 3.14t          (or your distribution's package)
@@ -17,8 +21,14 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 VERSION="${VERSION:-3.14}"
-PREFIX="${PREFIX:-$HOME/.local/python${VERSION}t}"
-VENV="${VENV:-$repo/.venv-${VERSION}t}"
+FREE_THREADED="${FREE_THREADED:-1}"
+case "$FREE_THREADED" in
+    1) suffix=t; gil_flag=--disable-gil ;;
+    0) suffix=; gil_flag= ;;
+    *) echo "FREE_THREADED must be 1 or 0, not '$FREE_THREADED'" >&2; exit 2 ;;
+esac
+PREFIX="${PREFIX:-$HOME/.local/python${VERSION}${suffix}}"
+VENV="${VENV:-$repo/.venv-${VERSION}${suffix}}"
 JOBS="${JOBS:-$(nproc)}"
 case "$PREFIX" in "$repo"/*) echo "PREFIX must be outside the repository" >&2; exit 2 ;; esac
 
@@ -65,16 +75,18 @@ echo "== upstream source: $(basename "$orig")"
 tar -xf "$orig" -C "$work"
 source_dir="$(find "$work" -maxdepth 1 -type d -name "Python-$VERSION*" | head -n 1)"
 
-echo "== building into $PREFIX with --disable-gil ($JOBS jobs)"
+echo "== building into $PREFIX with ${gil_flag:-the GIL} ($JOBS jobs)"
 cd "$source_dir"
-./configure --disable-gil --prefix="$PREFIX" --with-ensurepip=install > "$work/configure.log"
+# shellcheck disable=SC2086  # an empty $gil_flag must vanish, not become an empty argument
+./configure $gil_flag --prefix="$PREFIX" --with-ensurepip=install > "$work/configure.log"
 make -j"$JOBS" > "$work/make.log" 2>&1 || { tail -n 40 "$work/make.log"; exit 1; }
 make install > "$work/install.log" 2>&1 || { tail -n 40 "$work/install.log"; exit 1; }
 
-python="$PREFIX/bin/python${VERSION}t"
+python="$PREFIX/bin/python${VERSION}${suffix}"
 "$python" -c 'import sys, sysconfig
-assert sysconfig.get_config_var("Py_GIL_DISABLED"), "not a free-threaded build"
-print(sys.version, "| GIL enabled:", sys._is_gil_enabled())'
+wanted = bool(int(sys.argv[1]))
+assert bool(sysconfig.get_config_var("Py_GIL_DISABLED")) == wanted, "not the build asked for"
+print(sys.version, "| free-threaded:", wanted, "| GIL enabled:", sys._is_gil_enabled())' "$FREE_THREADED"
 
 echo "== venv $VENV with the cookbook and its test dependencies"
 "$python" -m venv "$VENV"

@@ -80,7 +80,7 @@ def test_a_variant_that_cannot_run_on_dask_is_explained_not_run(capsys):
     argv = ["heat_stencil", "--check-only", "--backend", "dask", "--variants", "memmap_processes"]
     assert main([*argv, "--workers", "2"]) == 0
     out = capsys.readouterr().out
-    assert "memmap_processes@dask: not applicable: dask pickles the memmap views as copies" in out
+    assert "memmap_processes@dask: not run: dask pickles the memmap views as copies" in out
 
 
 def _run_on_cluster(cluster, out_json):

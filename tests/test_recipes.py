@@ -1,6 +1,8 @@
 """Every packaged recipe: the contract, and agreement of every variant with serial."""
 
 import ast
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -92,4 +94,58 @@ def test_recipe_copied_alone_still_runs(path, tmp_path):
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if "agrees:" in line]
     assert len(lines) == len(load(path.stem).variants)
+    assert all(line.endswith("agrees: True") for line in lines), done.stdout
+
+
+def _without_numba(tmp_path):
+    """An environment where ``import numba`` raises ImportError, as on a Python numba has no wheels for."""
+    blocker = tmp_path / "blocked" / "numba"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text('raise ImportError("numba is blocked by this test")\n')
+    path = [str(blocker.parent), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+
+
+def test_without_numba_only_the_numba_variants_are_skipped(tmp_path):
+    out = tmp_path / "no-numba.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "cookbook.run", "all", "--check-only", "--json", str(out)],
+        env=_without_numba(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "numba_threads: not run: numba is not installed for this Python" in done.stdout
+    record = json.loads(out.read_text())
+    assert record["options"]["skipped_recipes"] == []  # no recipe is lost whole
+    runs = {run["recipe"]: run for run in record["recipes"]}
+    assert runs.keys() == set(NAMES)
+    for name, run in runs.items():
+        variants = load(name).variants  # loaded here, with numba
+        compiled = {v for v in variants if v.startswith("numba")}
+        assert compiled <= run["not_applicable"].keys(), name
+        assert {m["variant"] for m in run["measurements"]} == variants.keys() - compiled, name
+        assert {m["status"] for m in run["measurements"]} == {"OK"}, name
+
+
+def test_recipe_copied_alone_runs_without_numba(tmp_path):
+    path = RECIPES_DIR / "quad_callback.py"
+    copy = shutil.copy(path, tmp_path / path.name)
+    done = subprocess.run(
+        [sys.executable, str(copy)],
+        cwd=tmp_path,
+        env=_without_numba(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "agrees:" in line]
+    assert [line.split()[0] for line in lines] == [
+        "serial",
+        "python_threads",
+        "numpy",
+        "numpy_threads",
+        "joblib_processes",
+    ]
     assert all(line.endswith("agrees: True") for line in lines), done.stdout
