@@ -31,6 +31,12 @@ python_threads: the bands of each step on a thread pool, one ``pool.map``
 per step as the barrier. The kernel is bytecode: the GIL lets one thread
 run at a time, no speedup.
 
+python_threads_pinned: the same kernel, but each thread keeps the same
+bands for every step, with a ``threading.Barrier`` between steps: a band's
+rows, and the floats written into them, stay with the thread (and core)
+that made them. With the GIL it changes little; without it, it is what lets
+the threads scale (see "Free-threaded Python 3.14t" below).
+
 numpy: the update as whole-array slicing, the whole interior in one
 expression per step, on one thread.
 
@@ -121,6 +127,7 @@ Run it: ``python recipes/heat_stencil.py``.
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise, repeat
 
@@ -222,6 +229,29 @@ def python_threads(data, n_workers):
         return np.array(_march(heat_rows, grid.tolist(), grid.tolist(), bands.tolist(), pool.map))
 
 
+def python_threads_pinned(data, n_workers):
+    grid, bands = data
+    bands = bands.tolist()
+    grids = [grid.tolist(), grid.tolist()]  # step k reads grids[k % 2] and writes the other
+    groups = np.array_split(np.arange(len(bands) - 1), n_workers)  # thread t's bands, for every step
+    step_done = threading.Barrier(n_workers)
+
+    def march(group):
+        try:
+            for step in range(STEPS):
+                old, new = grids[step % 2], grids[(step + 1) % 2]
+                for band in group.tolist():
+                    heat_rows(old, new, bands[band], bands[band + 1])
+                step_done.wait()
+        except BaseException:
+            step_done.abort()  # the other threads raise BrokenBarrierError instead of waiting forever
+            raise
+
+    with ThreadPoolExecutor(n_workers) as pool:
+        list(pool.map(march, groups))
+    return np.array(grids[STEPS % 2])
+
+
 def numpy_(data, n_workers):
     grid, bands = data
     return _march(heat_rows_numpy, grid.copy(), grid.copy(), bands[[0, -1]].tolist())
@@ -308,6 +338,7 @@ NOT_APPLICABLE = {
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
+    "python_threads_pinned": python_threads_pinned,
     "numpy": numpy_,
     "numpy_threads": numpy_threads,
     "numba": numba_,

@@ -91,5 +91,18 @@ print(sys.version, "| free-threaded:", wanted, "| GIL enabled:", sys._is_gil_ena
 echo "== venv $VENV with the cookbook and its test dependencies"
 "$python" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e "$repo[test]"
+if ! "$VENV/bin/python" -m pip install --quiet -e "$repo[test]" 2> "$work/pip.log"; then
+    # A dependency without a wheel for this Python (numba has none for 3.13t): install each one that
+    # has a wheel, then the cookbook without dependencies; recipes skip the variants needing the rest.
+    mapfile -t requirements < <("$VENV/bin/python" -c 'import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["test"]))' "$repo/pyproject.toml")
+    missing=()
+    for requirement in "${requirements[@]}"; do
+        "$VENV/bin/python" -m pip install --quiet --only-binary=:all: "$requirement" 2> /dev/null \
+            || missing+=("$requirement")
+    done
+    "$VENV/bin/python" -m pip install --quiet --no-deps -e "$repo"
+    echo "== no wheel for this Python: ${missing[*]}; installed the rest (variants needing them are skipped)"
+fi
 echo "done: $VENV/bin/python -m cookbook.run all"

@@ -51,6 +51,7 @@ KERNELS = {
     },
     "heat_stencil": {
         "python_threads": "heat_rows",
+        "python_threads_pinned": "heat_rows",
         "numpy_threads": "heat_rows_numpy",
         "numba_threads": "heat_rows_numba",
         "scipy_threads": "heat_rows_scipy",
