@@ -68,20 +68,20 @@ they save.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 1.31 s with 2 workers (1.76x serial,
-efficiency 0.97), against 2.61 s (0.84x, 0.40) on 3.11: with no GIL, the two
-threads' bytecode runs at once. serial took 2.31 s against 2.19 s (1.06x as
-long). That ratio mixes the move from 3.11 to 3.14 with the free-threaded
-build's own overhead: no default-build 3.14 was measured. The variants that
-ran without the GIL on 3.11 already moved within the noise: numpy_threads'
-efficiency went from 0.88 to 0.93, numba_threads' from 0.93 to 0.99,
-numba_prange's from 0.97 to 0.90; joblib_processes fell from 0.96 to 0.64
-(1.57x to 1.34x serial), not investigated.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.81 s with 2 workers (0.79x serial, efficiency
+0.43), against 1.25 s (1.01x, 0.50) on 3.14. The kernel calls math.sqrt,
+math.log, math.erfc and math.exp through the module at every option, and a
+free-threaded build writes the shared function objects' reference counts
+from both threads (README, "Free-threaded Python"): with the four bound to
+locals (default arguments), a probe went from 0.44 to 0.77. On one thread,
+serial took 1.15x as long on 3.14t as on 3.14 (1.08-1.17x in three
+interleaved rounds), and 0.98x as long on 3.14 as on 3.11.7: the first is
+the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
+other variants: numpy_threads 0.98 and 0.96, numba_threads 0.99 and 0.97,
+numba_prange 1.00 and 1.00, joblib_processes 0.71 and 0.65.
 
 Run it: ``python recipes/black_scholes.py``.
 """

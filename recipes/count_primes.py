@@ -58,21 +58,19 @@ calls, primes below 10**6: serial 1.60 s; python_threads on 2 threads
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
-2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
-that pair, not the run above, and two 3.11 runs that day differed by up to
-0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
-python_threads took 907 ms on 2 threads (2.33x serial, efficiency 0.99),
-against 1.85 s (0.90x, 0.47) on 3.11. Its speedup beyond 2 comes from
-serial, 2.12 s on 3.14t (repeats 1.78-2.25 s) where python_threads on one
-thread took 1.79 s for the same chunks; not investigated. serial took 1.27x
-as long as 3.11's 1.67 s, python_threads on one thread 1.02x as long as its
-1.75 s. Both ratios mix the move from 3.11 to 3.14 with the free-threaded
-build's own overhead: no default-build 3.14 was measured. The compiled and
-NumPy variants barely moved: numpy_threads 0.97 on both, numba_threads 0.97
-and 0.98, numba_threads_static 0.79 and 0.73, numba_prange 0.80 on both (the
-0.81 bound above); joblib_processes 0.96 and 0.93.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 666 ms with 2 workers (1.87x serial, efficiency
+0.94), against 1.15 s (1.07x, 0.50) on 3.14. Its loop touches only integers
+it makes itself (small ones are immortal), so the threads share no object
+and the GIL's absence shows in full. numba_threads_static fell from 0.81 to
+0.52 in this run, not investigated. On one thread, serial took 1.09x as long
+on 3.14t as on 3.14 (1.06-1.10x in three interleaved rounds), and 0.98x as
+long on 3.14 as on 3.11.7: the first is the free-threaded build's own cost.
+Efficiencies on 3.14 and on 3.14t of the other variants: numpy_threads 0.87
+and 0.95, numba_threads 0.98 and 0.97, numba_threads_static 0.81 and 0.52,
+numba_prange 0.81 and 0.81, joblib_processes 0.97 and 0.95.
 
 Run it: ``python recipes/count_primes.py``.
 """

@@ -49,20 +49,21 @@ first call of 1.82 s that started the pool and ran in unwarmed workers.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numba 0.68.1 there), 2026-11-25, same
-2-vCPU VM, one run each; the 3.11 figures here are from that pair, not the
-run above, and two 3.11 runs that day differed by up to 0.18 in
-python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
-python_threads took 1.80 s on 2 threads (1.20x serial, efficiency 0.69),
-against 2.07 s (0.93x, 0.47) on 3.11; its repeats ranged 1.53-3.05 s (the
-best is an efficiency of 0.81), and why it fell short of 1 was not
-investigated. serial took 2.16 s against 1.93 s (1.12x as long),
-python_threads on one thread 2.48 s against 1.95 s (1.27x). Both ratios mix
-the move from 3.11 to 3.14 with the free-threaded build's own overhead: no
-default-build 3.14 was measured. numba_threads' efficiency went from 0.99 to
-0.89 and numba_prange's from 1.00 to 1.01; joblib_processes gave 1.93x and
-1.89x serial (efficiency 0.95 and 0.93).
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.59 s with 2 workers (0.93x serial, efficiency
+0.48), against 1.33 s (1.02x, 0.50) on 3.14. The loop reads the global
+MODULUS (1,000,003, an int above 256, so not immortal) at every step, and a
+free-threaded build writes its reference count from both threads (README,
+"Free-threaded Python"). With ``modulus = MODULUS`` bound once per call, a
+probe gave 0.88 against 0.30 as written; sampled over four minutes, it
+gave 0.85-0.90 whether a cache line's round trip between the VM's two CPUs
+took 76-124 or 375-384 ns, the kernel as written 0.47-0.52 and 0.29-0.38. On one thread, serial took 1.06x as
+long on 3.14t as on 3.14 (1.06-1.08x in three interleaved rounds), and 1.09x
+as long on 3.14 as on 3.11.7: the first is the free-threaded build's own
+cost. Efficiencies on 3.14 and on 3.14t of the other variants: numba_threads
+0.97 and 0.89, numba_prange 1.00 and 1.00, joblib_processes 0.98 and 0.93.
 
 Run it: ``python recipes/countdown.py``.
 """

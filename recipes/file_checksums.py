@@ -68,21 +68,19 @@ ms with 2 workers (1.85x serial, efficiency 0.85).
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 181 ms with 2 workers (1.88x serial,
-efficiency 1.01), against 172 ms (1.88x, 0.99) on 3.11: no change, since the
-reads and hashlib's large updates ran without the GIL on 3.11 already.
-python_threads_small_blocks is the variant that moved, from 1.09 s (0.30x
-serial, efficiency 0.36) to 494 ms (0.69x, 0.80): the 1 KiB updates that
-kept the GIL on 3.11 have none to keep, but the bytecodes per block still
-leave it slower than serial. serial took 339 ms against 324 ms (1.05x as
-long). That ratio mixes the move from 3.11 to 3.14 with the free-threaded
-build's own overhead: no default-build 3.14 was measured. joblib_processes:
-efficiency 0.88 and 0.83 (1.73x and 1.67x serial).
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 148 ms with 2 workers (1.94x serial, efficiency
+0.97), against 147 ms (1.96x, 0.98) on 3.14. python_threads was parallel on
+every build: the reads and hashlib's large updates run without the GIL.
+python_threads_small_blocks is the variant that moved: its 1 KiB updates
+keep the GIL where there is one, and on 3.14t they have none to keep. On one
+thread, serial took 1.00x as long on 3.14t as on 3.14 (1.00-1.00x in three
+interleaved rounds), and 1.00x as long on 3.14 as on 3.11.7: the first is
+the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
+other variants: python_threads_small_blocks 0.22 and 0.97, joblib_processes
+0.91 and 0.87.
 
 Run it: ``python recipes/file_checksums.py``.
 """

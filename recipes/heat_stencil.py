@@ -34,8 +34,8 @@ run at a time, no speedup.
 python_threads_pinned: the same kernel, but each thread keeps the same
 bands for every step, with a ``threading.Barrier`` between steps: a band's
 rows, and the floats written into them, stay with the thread (and core)
-that made them. With the GIL it changes little; without it, it is what lets
-the threads scale (see "Free-threaded Python 3.14t" below).
+that made them. With the GIL it changes little; without it, it helps the
+threads scale (see "Free-threaded Python 3.14t" below).
 
 numpy: the update as whole-array slicing, the whole interior in one
 expression per step, on one thread.
@@ -99,27 +99,33 @@ serial); numpy_threads 81.4 ms with 2 workers (49.39x serial, efficiency
 scipy_threads 141 ms with 2 workers (28.48x serial, efficiency 0.72);
 joblib_processes 4.05 s with 2 workers (0.99x serial, efficiency 0.53);
 memmap_processes 3.99 s with 2 workers (1.01x serial, efficiency 0.50).
+python_threads_pinned, added on 2026-11-30, was measured in that day's
+run on the same VM and Python: 1.63 s with 2 workers against
+python_threads' 1.68 s (efficiency 0.52 and 0.49).
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. python_threads did not gain: 4.34 s with 2 workers on 3.14t
-(0.74x serial, efficiency 0.38), against 3.31 s (0.78x, 0.39) on 3.11. The
-barrier per step does not explain it: a step is about 33 ms of bytecode,
-while numba_threads' whole 2-worker step, hand-offs included, took about
-0.26 ms; not investigated. serial took 3.21 s against 2.58 s (1.24x as long;
-4.02 s in the run above). That ratio mixes the move from 3.11 to 3.14 with
-the free-threaded build's own overhead: no default-build 3.14 was measured.
-numpy_threads rose from 0.60 to 0.91 (119 to 55.9 ms on 2 workers), in line
-with the GIL it held between operations on 3.11; numba_threads fell from
-0.78 to 0.34 as its 1-worker time fell (43.8 to 17.7 ms, not investigated)
-while its 2-worker time stayed at 26-28 ms, mostly hand-offs (0.26 ms a step
-for 73 µs of compiled work); numba_prange went from 1.07 to 0.95,
-joblib_processes from 0.43 to 0.45.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 2.64 s with 2 workers (0.77x serial, efficiency
+0.41), against 1.45 s (0.99x, 0.49) on 3.14. Each step's bands go to
+whichever thread is free, so the floats a thread writes into a row are freed
+a step later by the other one, and every cell reads the global ALPHA: both
+write reference counts from two cores. python_threads_pinned keeps each band
+on one thread: 0.59 here, and 0.29 against python_threads' 0.18 in a later
+``heat_stencil --size large --variants
+python_threads,python_threads_pinned`` run (03:18 UTC; a cache line's round
+trip between the VM's two CPUs took 325-376 ns a minute before, 122 ns a
+minute after); with ALPHA also bound to a local, a
+smaller grid went from 0.54 to 0.69 (means of 21 samples at 76-124 ns). On
+one thread, serial took 1.46x as long on 3.14t as on 3.14 (1.40-1.48x in
+three interleaved rounds), and 0.90x as long on 3.14 as on 3.11.7: the first
+is the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of
+the other variants: python_threads_pinned 0.48 and 0.59, numpy_threads 0.76
+and 0.87, numba_threads 0.54 and 0.42, numba_prange 0.95 and 0.90,
+scipy_threads 0.83 and 0.91, joblib_processes 0.49 and 0.55,
+memmap_processes 0.49 and 0.66.
 
 Run it: ``python recipes/heat_stencil.py``.
 """

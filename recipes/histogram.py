@@ -70,21 +70,18 @@ full run the same day, numba_prange on 2 threads 13.9 and 13.4 ms.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 1.51 s with 2 workers (1.37x serial,
-efficiency 0.71), against 2.47 s (0.79x, 0.41) on 3.11; why it fell short of
-1 was not investigated. serial took 2.08 s against 1.95 s (1.07x as long).
-That ratio mixes the move from 3.11 to 3.14 with the free-threaded build's
-own overhead: no default-build 3.14 was measured. numpy_threads' efficiency
-went from 0.92 to 0.99; numba_threads' fell from 0.84 to 0.57 and
-numba_prange's from 0.82 to 0.67 (18 and 14.6 ms on 2 threads, against 13.5
-and 11.4 ms), within the swings between runs that this recipe's compiled
-code showed above; not investigated. joblib_processes went from 0.81 to 0.87
-(1.49x to 1.84x serial).
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.63 s with 2 workers (0.83x serial, efficiency
+0.53), against 1.19 s (0.99x, 0.49) on 3.14. Its loop reads the globals LO,
+HI and SCALE at every sample; binding them to locals was not enough in a
+probe (0.32 to 0.36), and what else the threads share was not found. On one
+thread, serial took 1.11x as long on 3.14t as on 3.14 (1.08-1.12x in three
+interleaved rounds), and 0.90x as long on 3.14 as on 3.11.7: the first is
+the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
+other variants: numpy_threads 0.79 and 0.85, numba_threads 0.94 and 0.94,
+numba_prange 1.00 and 1.00, joblib_processes 0.77 and 0.80.
 
 Run it: ``python recipes/histogram.py``.
 """

@@ -53,22 +53,17 @@ efficiency 0.84).
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
-2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
-that pair, not the run above, and two 3.11 runs that day differed by up to
-0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
-python_threads took 1.48 s on 2 threads (1.50x serial, efficiency 0.82;
-repeats 1.36-2.11 s), against 2.34 s (0.92x, 0.51) on 3.11; numba_threads on
-the same bands reached 0.91, so the split is not what held it back, and what
-did was not investigated. serial took 2.22 s against 2.16 s (1.03x as long).
-That ratio mixes the move from 3.11 to 3.14 with the free-threaded build's
-own overhead: no default-build 3.14 was measured. numpy_threads changed
-most, from 136 ms on 2 threads on 3.11, slower than numpy's 95.7 ms, to 84.9
-ms on 3.14t, faster than numpy's 105 ms (its efficiency of 0.95, from 0.32,
-is against a 1-thread time of 162 ms), in line with the GIL it held between
-each step's small ufunc calls on 3.11. numba_threads went from 0.94 to 0.91,
-numba_prange from 1.00 to 0.99, joblib_processes from 0.93 to 1.01.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.79 s with 2 workers (1.04x serial, efficiency
+0.55), against 1.86 s (1.00x, 0.50) on 3.14. Its loop reads the coordinates
+item by item from NumPy arrays that both threads share; not probed further.
+On one thread, serial took 1.01x as long on 3.14t as on 3.14 (1.01-1.07x in
+three interleaved rounds), and 1.02x as long on 3.14 as on 3.11.7: the first
+is the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of
+the other variants: numpy_threads 0.21 and 0.93, numba_threads 0.98 and
+0.94, numba_prange 0.99 and 0.99, joblib_processes 0.99 and 1.00.
 
 Run it: ``python recipes/mandelbrot.py``.
 """

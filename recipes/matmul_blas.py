@@ -102,23 +102,18 @@ serial are rough; the efficiencies compare each variant with itself.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 1.53 s with 2 workers (2.56x serial,
-efficiency 1.08), against 2.87 s (0.86x, 0.45) on 3.11; the speedup beyond 2
-and the efficiency beyond 1 come from scattered 1-worker times: serial's
-repeats ranged 3.44-4.34 s, python_threads' on one worker 2.95-4.08 s.
-serial took 3.92 s against 2.47 s (1.59x as long), python_threads on one
-worker 3.30 s against 2.60 s (1.27x). Both ratios mix the move from 3.11 to
-3.14 with the free-threaded build's own overhead: no default-build 3.14 was
-measured. The threaded BLAS variants, 3-5 ms calls, stayed where the pool's
-overhead puts them: numpy_threads 0.49 and 0.44,
-numpy_threads_oversubscribed 0.52 and 0.41; numpy_processes 0.05 on both;
-numba_threads went from 1.00 to 0.86, numba_prange from 1.00 to 1.01,
-joblib_processes from 0.87 to 0.95.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 998 ms with 2 workers (1.97x serial, efficiency
+0.96), against 1.59 s (0.93x, 0.48) on 3.14. Each product's matrices are its
+own lists: the threads share no object in the loop, and it scales. On one
+thread, serial took 1.37x as long on 3.14t as on 3.14 (1.36-1.40x in three
+interleaved rounds), and 0.98x as long on 3.14 as on 3.11.7: the first is
+the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
+other variants: numpy_threads 0.32 and 0.41, numpy_threads_oversubscribed
+0.50 and 0.46, numpy_processes 0.06 and 0.09, numba_threads 0.98 and 0.87,
+numba_prange 1.00 and 1.00, joblib_processes 0.97 and 0.99.
 
 Run it: ``python recipes/matmul_blas.py``.
 """

@@ -54,19 +54,20 @@ state independently, which NumPy runs as straight vector passes.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, numba 0.68.1 there),
-2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures here are from
-that pair, not the run above, and two 3.11 runs that day differed by up to
-0.18 in python_threads' efficiency, up to 0.6 in other variants'. On 3.14t
-python_threads took 3.05 s on 2 threads (1.33x serial, efficiency 0.66),
-against 3.68 s (0.77x, 0.42) on 3.11; why it fell short of 1 was not
-investigated. serial took 4.07 s against 2.85 s (1.43x as long),
-python_threads on one thread 4.00 s against 3.06 s (1.31x). Both ratios mix
-the move from 3.11 to 3.14 with the free-threaded build's own overhead: no
-default-build 3.14 was measured. numpy_threads' efficiency went from 0.87 to
-0.97, numba_threads' from 0.98 to 0.96 and numba_prange's from 1.00 to 0.98;
-joblib_processes from 0.90 to 0.97 (1.73x to 1.97x serial).
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 4.67 s with 2 workers (0.68x serial, efficiency
+0.33), against 2.88 s (1.07x, 0.51) on 3.14. The loop reads the globals
+MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a
+point, and a free-threaded build writes their reference counts from both
+threads (README, "Free-threaded Python"): with both bound to locals, a probe
+went from 0.34 to 0.97. On one thread, serial took 1.08x as long on 3.14t as
+on 3.14 (1.08-1.13x in three interleaved rounds), and 1.25x as long on 3.14
+as on 3.11.7: the first is the free-threaded build's own cost. Efficiencies
+on 3.14 and on 3.14t of the other variants: numpy_threads 0.94 and 0.92,
+numba_threads 0.97 and 0.97, numba_prange 1.00 and 1.00, joblib_processes
+1.03 and 1.01.
 
 Run it: ``python recipes/monte_carlo_pi.py``.
 """

@@ -73,20 +73,20 @@ slow, scattered 1-worker times: numba_threads on one pool thread ranged
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 1.74 s with 2 workers (1.60x serial,
-efficiency 0.83), against 2.84 s (0.82x, 0.42) on 3.11; the blocks cost the
-same, so it is not the split, and what held it back was not investigated.
-serial took 2.79 s against 2.34 s (1.19x as long). That ratio mixes the move
-from 3.11 to 3.14 with the free-threaded build's own overhead: no
-default-build 3.14 was measured. numpy_threads stayed at 0.69; numba_threads
-went from 1.22 to 1.01, numba_prange from 0.68 to 0.56 (its 2-thread repeats
-ranged 9.7-27.5 ms), scipy_threads from 1.08 to 1.18, joblib_processes from
-0.95 to 0.96.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.56 s with 2 workers (1.11x serial, efficiency
+0.64), against 1.43 s (1.03x, 0.51) on 3.14. Every block reads all the
+points' floats, from lists both threads share, and a free-threaded build
+writes their reference counts from both threads (README, "Free-threaded
+Python"): with each call given its own copy of the floats (``[x + 0.0 for x
+in xs]``), a probe went from 0.26 to 0.96. On one thread, serial took 1.24x
+as long on 3.14t as on 3.14 (1.22-1.25x in three interleaved rounds), and
+0.90x as long on 3.14 as on 3.11.7: the first is the free-threaded build's
+own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
+numpy_threads 0.87 and 0.96, numba_threads 0.98 and 0.93, numba_prange 1.00
+and 1.00, scipy_threads 0.97 and 0.92, joblib_processes 0.97 and 0.97.
 
 Run it: ``python recipes/pairwise_distances.py``.
 """

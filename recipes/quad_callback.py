@@ -79,22 +79,22 @@ GIL": two threads took as long as one.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 3.32 s with 2 workers (0.97x serial,
-efficiency 0.48), against 3.62 s (0.72x, 0.39) on 3.11: still no gain. quad
-itself no longer serializes the threads: numba_threads, the same quad with
-the compiled callback, went from 0.42 to 0.94 (707 to 379 ms), and the 3.14t
-build's ``_quadpack`` (scipy 1.18.1) imports no mutex or critical-section
-function (``nm -D``); what holds python_threads back lies on the Python
-integrand's side and was not investigated. serial took 3.23 s against 2.62 s
-(1.23x as long). That ratio mixes the move from 3.11 to 3.14 with the
-free-threaded build's own overhead: no default-build 3.14 was measured.
-numpy_threads went from 0.93 to 1.03; joblib_processes from 1.24 to 0.92
-(2.04x to 1.93x serial).
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 2.99 s with 2 workers (0.67x serial, efficiency
+0.37), against 2.06 s (1.02x, 0.50) on 3.14. quad calls the integrand from
+C, and each call writes the reference counts of the one shared function
+object and of math's functions from both threads (README, "Free-threaded
+Python"). With a trivial integrand, p * t, a copy of the function per chunk
+took quad from 0.53 to 0.74; a plain loop calling the real integrand scaled
+0.33, calling p * t 0.88. quad itself runs in parallel: numba_threads, with
+a compiled callback, went from 0.50 to 0.76. On one thread, serial took
+0.97x as long on 3.14t as on 3.14 (0.94-0.98x in three interleaved rounds),
+and 1.12x as long on 3.14 as on 3.11.7: the first is the free-threaded
+build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
+numpy_threads 0.95 and 0.86, numba_threads 0.50 and 0.76, joblib_processes
+0.97 and 0.96.
 
 Run it: ``python recipes/quad_callback.py``.
 """

@@ -75,23 +75,24 @@ serial, efficiency 0.75).
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 1.76 s with 2 workers (2.17x serial,
-efficiency 0.79), against 3.04 s (0.66x, 0.46) on 3.11; below 1 as the
-halving merge rounds predict (the last merge runs on one worker;
-numba_threads, with the same rounds, reached 0.88). Its speedup beyond 2
-comes from serial: 3.81 s on 3.14t, slower than python_threads on one worker
-(2.76 s) running the same steps, where on 3.11 serial was the faster (2.02 s
-against 2.79 s); not investigated. serial thus took 1.89x as long as on
-3.11, python_threads on one worker 0.99x. Both ratios mix the move from 3.11
-to 3.14 with the free-threaded build's own overhead: no default-build 3.14
-was measured. numpy_threads went from 0.90 to 0.91, numba_threads stayed at
-0.88, numba_prange went from 0.95 to 0.96; joblib_processes from 0.62 to
-0.94 (1.00x to 1.86x serial), not investigated.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 1.23 s with 2 workers (2.30x serial, efficiency
+0.65), against 1.27 s (0.84x, 0.47) on 3.14. serial pays most of any recipe
+on one thread: its merge writes into a list at every element, and list
+writes take a per-object lock on a free-threaded build (a store 19.5 ns
+against 11.0 ns in a micro-benchmark). It pays more on the main thread: 2.59
+s there against 1.40 s on one other thread of the same process (1.08 s on
+either on 3.14), which is also why joblib_processes on one worker (tasks on
+the loky worker's main thread) took 2.84 s and joblib_processes' efficiency
+exceeds 1, and why python_threads beat serial 2.30x; why the main thread is
+slower was not found. On one
+thread, serial took 2.41x as long on 3.14t as on 3.14 (2.35-2.54x in three
+interleaved rounds), and 0.96x as long on 3.14 as on 3.11.7: the first is
+the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
+other variants: numpy_threads 0.75 and 0.74, numba_threads 0.94 and 0.91,
+numba_prange 0.95 and 0.95, joblib_processes 0.65 and 1.43.
 
 Run it: ``python recipes/sort_chunks.py``.
 """

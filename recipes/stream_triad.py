@@ -96,21 +96,17 @@ long-lived parent did (1-worker runs stay in the parent); not traced.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on Python 3.11.7 and on a 3.14.7
-free-threaded build with the GIL off (numpy 2.5.5, scipy 1.18.1, numba
-0.68.1 there), 2026-11-25, same 2-vCPU VM, one run each; the 3.11 figures
-here are from that pair, not the run above, and two 3.11 runs that day
-differed by up to 0.18 in python_threads' efficiency, up to 0.6 in other
-variants'. On 3.14t python_threads took 962 ms with 2 workers (1.47x serial,
-efficiency 0.88), against 1.32 s (0.91x, 0.49) on 3.11: the pure-Python
-kernel is CPU-bound, so it gains from the second core, where the compiled
-variants wait on memory (numba_threads 0.68 and 0.70, numba_prange 0.65 and
-0.67). serial took 1.41 s against 1.20 s (1.17x as long; 2.66 s in the run
-above, not traced). That ratio mixes the move from 3.11 to 3.14 with the
-free-threaded build's own overhead: no default-build 3.14 was measured.
-numpy_threads went from 0.58 to 0.78 (10.3 to 9.39 ms on 2 workers),
-joblib_processes from 0.67 to 0.78 (1.28x to 1.61x serial), numpy_processes
-from 0.02 to 0.03.
+``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+3.14.7 free-threaded build (GIL off) and on the GIL build of the same
+source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
+3.14t python_threads took 824 ms with 2 workers (0.86x serial, efficiency
+0.44), against 651 ms (0.96x, 0.46) on 3.14. Each chunk has its own lists;
+what the threads still share was not probed. On one thread, serial took
+1.12x as long on 3.14t as on 3.14 (1.11-1.16x in three interleaved rounds),
+and 0.85x as long on 3.14 as on 3.11.7: the first is the free-threaded
+build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
+numpy_threads 0.74 and 0.94, numba_threads 0.58 and 0.76, numba_prange 0.61
+and 1.00, joblib_processes 0.58 and 0.67, numpy_processes 0.02 and 0.02.
 
 Run it: ``python recipes/stream_triad.py``.
 """

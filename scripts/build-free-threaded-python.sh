@@ -91,7 +91,8 @@ print(sys.version, "| free-threaded:", wanted, "| GIL enabled:", sys._is_gil_ena
 echo "== venv $VENV with the cookbook and its test dependencies"
 "$python" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-if ! "$VENV/bin/python" -m pip install --quiet -e "$repo[test]" 2> "$work/pip.log"; then
+# Wheels only: without them pip would try to compile numpy or numba from source, for many minutes.
+if ! "$VENV/bin/python" -m pip install --quiet --only-binary=:all: -e "$repo[test]" 2> "$work/pip.log"; then
     # A dependency without a wheel for this Python (numba has none for 3.13t): install each one that
     # has a wheel, then the cookbook without dependencies; recipes skip the variants needing the rest.
     mapfile -t requirements < <("$VENV/bin/python" -c 'import sys, tomllib
