@@ -75,8 +75,10 @@ source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 0.43), against 1.25 s (1.01x, 0.50) on 3.14. The kernel calls math.sqrt,
 math.log, math.erfc and math.exp through the module at every option, and a
 free-threaded build writes the shared function objects' reference counts
-from both threads (README, "Free-threaded Python"): with the four bound to
-locals (default arguments), a probe went from 0.44 to 0.77. On one thread,
+from both threads (README, "Free-threaded Python"). With the four bound to
+locals (default arguments), a probe went from 0.44 to 0.77, but a second run
+minutes later gave 0.76 as written and 0.69 with locals: no consistent gain,
+so something else weighs here too; not found. On one thread,
 serial took 1.15x as long on 3.14t as on 3.14 (1.08-1.17x in three
 interleaved rounds), and 0.98x as long on 3.14 as on 3.11.7: the first is
 the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the

@@ -57,7 +57,8 @@ source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 MODULUS (1,000,003, an int above 256, so not immortal) at every step, and a
 free-threaded build writes its reference count from both threads (README,
 "Free-threaded Python"). With ``modulus = MODULUS`` bound once per call, a
-probe gave 0.88 against 0.30 as written; sampled over four minutes, it
+probe gave 0.88 against 0.30 as written (0.89 against 0.36 in a second
+run); sampled over four minutes, it
 gave 0.85-0.90 whether a cache line's round trip between the VM's two CPUs
 took 76-124 or 375-384 ns, the kernel as written 0.47-0.52 and 0.29-0.38. On one thread, serial took 1.06x as
 long on 3.14t as on 3.14 (1.06-1.08x in three interleaved rounds), and 1.09x

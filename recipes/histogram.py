@@ -76,7 +76,7 @@ source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.63 s with 2 workers (0.83x serial, efficiency
 0.53), against 1.19 s (0.99x, 0.49) on 3.14. Its loop reads the globals LO,
 HI and SCALE at every sample; binding them to locals was not enough in a
-probe (0.32 to 0.36), and what else the threads share was not found. On one
+probe (0.32 to 0.36; 0.33 to 0.45 in a second run), and what else the threads share was not found. On one
 thread, serial took 1.11x as long on 3.14t as on 3.14 (1.08-1.12x in three
 interleaved rounds), and 0.90x as long on 3.14 as on 3.11.7: the first is
 the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the

@@ -62,7 +62,7 @@ source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a
 point, and a free-threaded build writes their reference counts from both
 threads (README, "Free-threaded Python"): with both bound to locals, a probe
-went from 0.34 to 0.97. On one thread, serial took 1.08x as long on 3.14t as
+went from 0.34 to 0.97 (0.31 to 0.95 in a second run). On one thread, serial took 1.08x as long on 3.14t as
 on 3.14 (1.08-1.13x in three interleaved rounds), and 1.25x as long on 3.14
 as on 3.11.7: the first is the free-threaded build's own cost. Efficiencies
 on 3.14 and on 3.14t of the other variants: numpy_threads 0.94 and 0.92,

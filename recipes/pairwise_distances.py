@@ -81,7 +81,7 @@ source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 points' floats, from lists both threads share, and a free-threaded build
 writes their reference counts from both threads (README, "Free-threaded
 Python"): with each call given its own copy of the floats (``[x + 0.0 for x
-in xs]``), a probe went from 0.26 to 0.96. On one thread, serial took 1.24x
+in xs]``), a probe went from 0.26 to 0.96 (0.27 to 0.92 in a second run). On one thread, serial took 1.24x
 as long on 3.14t as on 3.14 (1.22-1.25x in three interleaved rounds), and
 0.90x as long on 3.14 as on 3.11.7: the first is the free-threaded build's
 own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
