@@ -6,7 +6,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(REPO)]  # the probes here, the recipes
 
-from quad_and_heat import NODES, integrand, median_time, quad_chunk, report, run_chunks  # noqa: E402
+from quad_and_heat import NODES, integrand, loop_chunk, median_time, quad_chunk, report, run_chunks  # noqa: E402
 
 
 def trivial(t, p):
@@ -14,32 +14,13 @@ def trivial(t, p):
 
 
 def loop_fresh_nodes(f, params):
-    nodes = [t + 0.0 for t in NODES]  # new float objects, made by this thread
-    out = []
-    for p in params:
-        s = 0.0
-        for _ in range(5):
-            for t in nodes:
-                s += f(t, p)
-        out.append(s)
-    return out
-
-
-def loop_shared_nodes(f, params):
-    out = []
-    for p in params:
-        s = 0.0
-        for _ in range(5):
-            for t in NODES:
-                s += f(t, p)
-        out.append(s)
-    return out
+    return loop_chunk(f, params, [t + 0.0 for t in NODES])  # new float objects, made by this thread
 
 
 PROBES = {
-    "loop, shared nodes, integrand": lambda n: run_chunks(loop_shared_nodes, integrand, n),
+    "loop, shared nodes, integrand": lambda n: run_chunks(loop_chunk, integrand, n),
     "loop, fresh nodes, integrand": lambda n: run_chunks(loop_fresh_nodes, integrand, n),
-    "loop, shared nodes, p * t": lambda n: run_chunks(loop_shared_nodes, trivial, n),
+    "loop, shared nodes, p * t": lambda n: run_chunks(loop_chunk, trivial, n),
     "loop, fresh nodes, p * t": lambda n: run_chunks(loop_fresh_nodes, trivial, n),
     "loop, fresh nodes, p * t copied": lambda n: run_chunks(loop_fresh_nodes, trivial, n, True),
     "quad, integrand": lambda n: run_chunks(quad_chunk, integrand, n),
