@@ -239,14 +239,14 @@ def python_threads_pinned(data, n_workers):
     grid, bands = data
     bands = bands.tolist()
     grids = [grid.tolist(), grid.tolist()]  # step k reads grids[k % 2] and writes the other
-    groups = np.array_split(np.arange(len(bands) - 1), n_workers)  # thread t's bands, for every step
+    groups = [g.tolist() for g in np.array_split(np.arange(len(bands) - 1), n_workers)]  # thread t's bands
     step_done = threading.Barrier(n_workers)
 
     def march(group):
         try:
             for step in range(STEPS):
                 old, new = grids[step % 2], grids[(step + 1) % 2]
-                for band in group.tolist():
+                for band in group:
                     heat_rows(old, new, bands[band], bands[band + 1])
                 step_done.wait()
         except BaseException:

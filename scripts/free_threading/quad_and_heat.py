@@ -12,18 +12,19 @@ import time
 import types
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
+from pathlib import Path
 
 import numpy as np
 from scipy.integrate import quad
 
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository, for the recipes' kernels
+from recipes.heat_stencil import ALPHA, heat_rows
+from recipes.quad_callback import integrand
+
 N_CHUNKS = 16
 
 
-# ---------- quad_callback ----------
-def integrand(t, p):
-    return math.exp(p * (math.cos(t) - 1.0)) / math.pi
-
-
+# ---------- quad_callback: the recipe's integrand, and variations of it ----------
 def integrand_local(t, p, exp=math.exp, cos=math.cos, pi=math.pi):
     return exp(p * (cos(t) - 1.0)) / pi
 
@@ -61,20 +62,8 @@ def run_chunks(kernel, f, n, per_chunk_copy=False):
         return list(pool.map(kernel, fs, CHUNKS))
 
 
-# ---------- heat_stencil ----------
-ALPHA = 0.2
+# ---------- heat_stencil: the recipe's heat_rows, and heat_rows with ALPHA read once ----------
 SIZE, STEPS, N_BANDS = 200, 100, 8
-
-
-def heat_rows(old, new, start, stop):
-    n_cols = len(old[0])
-    for i in range(start, stop):
-        up = old[i - 1]
-        row = old[i]
-        down = old[i + 1]
-        out = new[i]
-        for j in range(1, n_cols - 1):
-            out[j] = row[j] + ALPHA * (up[j] + down[j] + row[j - 1] + row[j + 1] - 4.0 * row[j])
 
 
 def heat_rows_local(old, new, start, stop):
