@@ -18,11 +18,15 @@ import logging
 import socket
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
     "BACKENDS",
+    "Backend",
     "BackendError",
     "check_scheduler",
     "joblib_backend",
@@ -88,15 +92,23 @@ def check_scheduler(address: str) -> None:
         raise BackendError(f"--scheduler {address}: cannot reach the dask scheduler ({reason})") from None
 
 
-@contextlib.contextmanager
-def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> Iterator[str | None]:
-    """Run the joblib calls inside on ``backend`` with ``workers`` worker processes.
+@dataclass(frozen=True)
+class Backend:
+    """An open backend: where a step's joblib calls go, while ``activate()`` is entered."""
 
-    Yields a description of the cluster for the report, or None for loky
-    (and for variants that use no backend).
+    description: str | None  # the cluster, for the report; None for loky and for no backend
+    activate: Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+@contextlib.contextmanager
+def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> Iterator[Backend]:
+    """Open ``backend`` with ``workers`` worker processes for as long as the context lasts.
+
+    The cluster lives as long as the context; the joblib calls of a step go to
+    it inside ``activate()``, so that steps sampled in turns each keep their own.
     """
     if backend != "dask" or workers == 1:  # joblib runs n_jobs=1 in the calling process, on any backend
-        yield None
+        yield Backend(None, contextlib.nullcontext)
         return
     from distributed import Client, LocalCluster
     from joblib import parallel_config
@@ -128,8 +140,7 @@ def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> 
             f"{threads} thread{'' if threads == '1' else 's'} each"
         )
         # workers=: the tasks go to those workers only, so a step's worker count holds on any cluster
-        with parallel_config(backend="dask", client=client, workers=chosen):
-            yield description
+        yield Backend(description, partial(parallel_config, backend="dask", client=client, workers=chosen))
 
 
 def _noop(value: int) -> int:
@@ -144,7 +155,7 @@ def task_overhead(backend: str, workers: int, scheduler: str | None, tasks: int 
     """
     from joblib import Parallel, delayed
 
-    with joblib_backend(backend, workers, scheduler):
+    with joblib_backend(backend, workers, scheduler) as opened, opened.activate():
         calls = []
         for _ in range(4):  # the first starts the pool's processes: left out
             start = time.perf_counter()

@@ -1,9 +1,16 @@
 """Compare two runs' JSON files: the time ratio per recipe, variant and worker count.
 
-A change is flagged only where the two runs' ranges of repeats do not
-overlap (new min above old max, or new max below old min): a difference
-within the run-to-run spread is not called a change. The runs may come from
-two machines or two interpreters; the header says what differs.
+A change is called as asv compare calls one: the two runs' per-call samples
+must differ by a two-sided Mann-Whitney U test at p < 0.01 AND the new
+median must be at least 1.1 times the old (slower) or at most 1/1.1 of it
+(faster). asv's threshold is p < 0.002, which 6 samples against 6 can never
+reach (their smallest p is 0.0022); 0.01 lets a complete separation of 6
+against 6 count. A difference inside the factor is not called a change even
+when it is significant: the same code on the same machine moves by a few
+percent from one run to the next (clock, placement, other work), so such a
+move says little about the code. The runs may come from two machines or two
+interpreters; the header says what differs. Reads results schemas 1
+(``repeats_s``) and 2 (``samples`` taken in rounds, with median intervals).
 """
 
 from __future__ import annotations
@@ -13,7 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Change", "CompareError", "compare_runs", "environment_differences", "load_run"]
+from cookbook.stats import differs
+
+__all__ = [
+    "ALPHA",
+    "FACTOR",
+    "SCHEMAS",
+    "Change",
+    "CompareError",
+    "compare_runs",
+    "environment_differences",
+    "load_run",
+    "per_call_samples",
+]
+
+FACTOR = 1.1  # smallest ratio of medians called a change
+ALPHA = 0.01  # Mann-Whitney U significance level
+SCHEMAS = (1, 2)  # results schema versions this module reads
 
 ENVIRONMENT_KEYS = (
     "python",
@@ -32,14 +55,19 @@ class CompareError(Exception):
 
 @dataclass(frozen=True)
 class Change:
-    """One recipe x variant x workers timed in both runs."""
+    """One recipe x variant x workers timed in both runs; intervals are None where the file has none."""
 
     recipe: str
     variant: str
     workers: int
     old_s: float
     new_s: float
-    verdict: str  # "slower", "faster", or "" within the spread
+    verdict: str  # "slower", "faster", or "" (no significant change beyond FACTOR)
+    p_value: float | None = None  # None with fewer than 2 samples on a side
+    old_low_s: float | None = None
+    old_high_s: float | None = None
+    new_low_s: float | None = None
+    new_high_s: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -55,9 +83,23 @@ def load_run(path: Path) -> dict[str, Any]:
         raise CompareError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CompareError(f"{path}: not a JSON file ({error})") from None
-    if not (isinstance(run, dict) and isinstance(run.get("recipes"), list) and "environment" in run):
+    if not isinstance(run, dict):
+        raise CompareError(f"{path}: not a cookbook results file (written by --json)")
+    schema = run.get("schema", 1)  # files from before the key was written are schema 1
+    if type(schema) is not int or schema not in SCHEMAS:
+        readable = " and ".join(str(s) for s in SCHEMAS)
+        raise CompareError(f"{path}: results schema {schema!r}; this cookbook reads schemas {readable}")
+    if not (isinstance(run.get("recipes"), list) and "environment" in run):
         raise CompareError(f"{path}: not a cookbook results file (written by --json)")
     return run
+
+
+def per_call_samples(measurement: dict[str, Any]) -> list[float]:
+    """The seconds per call of each sample: schema 2's ``samples``, else schema 1's ``repeats_s``."""
+    samples = measurement.get("samples")
+    if samples:
+        return [float(s["per_call_s"]) for s in samples]
+    return [float(s) for s in measurement.get("repeats_s") or []]
 
 
 def _timed(run: dict[str, Any]) -> dict[tuple[str, str, int], dict[str, Any]]:
@@ -75,8 +117,20 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change]
     changes = []
     for key in before.keys() & after.keys():
         a, b = before[key], after[key]
-        verdict = "slower" if b["min_s"] > a["max_s"] else "faster" if b["max_s"] < a["min_s"] else ""
-        changes.append(Change(*key, old_s=a["median_s"], new_s=b["median_s"], verdict=verdict))
+        verdict, p = differs(per_call_samples(a), per_call_samples(b), factor=FACTOR, alpha=ALPHA)
+        changes.append(
+            Change(
+                *key,
+                old_s=a["median_s"],
+                new_s=b["median_s"],
+                verdict=verdict,
+                p_value=p,
+                old_low_s=a.get("median_low_s"),
+                old_high_s=a.get("median_high_s"),
+                new_low_s=b.get("median_low_s"),
+                new_high_s=b.get("median_high_s"),
+            )
+        )
     only = [
         f"{r} {v} x{w}: only in the {'old' if (r, v, w) in before else 'new'} run"
         for r, v, w in sorted(before.keys() ^ after.keys())

@@ -19,7 +19,7 @@ from cookbook.results import RecipeRun
 
 __all__ = ["SCHEMA_VERSION", "to_csv", "to_json", "to_markdown", "write_bytes", "write_text"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: calibrated samples in rounds, intervals and flags (1: repeats_s)
 CSV_COLUMNS = (
     "recipe",
     "size",
@@ -27,16 +27,24 @@ CSV_COLUMNS = (
     "workers",
     "status",
     "first_s",
+    "samples",
+    "calls_per_sample",
     "median_s",
-    "min_s",
-    "max_s",
+    "median_low_s",
+    "median_high_s",
     "speedup",
+    "speedup_low",
+    "speedup_high",
     "efficiency",
+    "efficiency_low",
+    "efficiency_high",
     "serial_fraction",
     "bytes_per_s",
     "bound",
     "max_error",
     "inner_threads",
+    "stopped",
+    "flags",
     "detail",
 )
 
@@ -67,7 +75,8 @@ def to_json(
 def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: bool = True) -> str:
     """The header as a list, then one table per recipe, as in the terminal."""
     lines = ["# Cookbook run" + ("" if complete else " (interrupted: incomplete)"), ""]
-    lines += [f"- {line}" for line in [*report.header_lines(env), report.pools_line(env)]]
+    method = [report.method_line(runs[0].sampling)] if runs and runs[0].sampling else []
+    lines += [f"- {line}" for line in [*report.header_lines(env), *method, report.pools_line(env)]]
     for run in runs:
         columns, rows = report.table_rows(run, _bandwidth(env))
         lines += ["", f"## {run.recipe} (size {run.size_label} = {run.size})", ""]
@@ -89,8 +98,14 @@ def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
         record = run.as_dict(_bandwidth(env))
         for row in record["measurements"]:
             serial_fraction = record["serial_fraction"].get(row["variant"]) if row["workers"] > 1 else None
+            samples = row["samples"]
+            derived = {
+                "samples": len(samples),
+                "calls_per_sample": samples[0]["calls"] if samples else None,
+                "flags": "; ".join(f"{f['kind']}: {f['reason']}" for f in row["flags"]),
+            }
             writer.writerow(
-                {**row, "recipe": run.recipe, "size": run.size, "serial_fraction": serial_fraction}
+                {**row, **derived, "recipe": run.recipe, "size": run.size, "serial_fraction": serial_fraction}
             )
     return stream.getvalue()
 

@@ -1,8 +1,8 @@
 """Run a recipe in a process of its own, so that a hang or a crash costs one step, not the run.
 
 Each recipe runs in ``python -m cookbook.runner``, in a new process group.
-Every step (a variant at one worker count: first call, warm-up and repeats)
-gets ``timeout`` seconds. A step that outlives it is reported as TIMEOUT; a
+Each step (a variant at one worker count) gets ``timeout`` seconds for its
+first call and warm-up, and again for each of its samples. A step that outlives it is reported as TIMEOUT; a
 step whose process dies (killed, out of memory, aborted by native code) is an
 ERROR that names the signal. Either way the whole process group is killed,
 threads and loky workers included, and a fresh runner goes on with the steps
@@ -22,11 +22,13 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import cookbook
-from cookbook.measure import OnStep, fill_steps, plan
+from cookbook.measure import OnMeasured, OnStep, fill_steps, plan
+from cookbook.options import RunOptions
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
 from cookbook.runner import HEADER, Job, OverheadJob
@@ -44,43 +46,56 @@ GRACE_S = 2.0  # how long a finished runner's leftovers (loky's resource tracker
 
 def run_isolated(
     recipe: Recipe,
+    options: RunOptions,
     *,
-    size: str | int,
-    variants: Sequence[str] | None,
-    workers: Sequence[int],
-    repeat: int,
-    warmups: int,
-    check_only: bool,
-    backends: Sequence[str],
-    scheduler: str | None,
-    timeout: float,
     on_step: OnStep,
+    on_measured: OnMeasured,
     into: list[RecipeRun],
 ) -> RecipeRun:
-    """Like ``measure.run_recipe``, in runner processes, with a ``timeout`` per step.
+    """Like ``measure.run_recipe``, in runner processes, with ``options.timeout_s`` per step and sample.
 
     The run is appended to ``into`` first, and each measurement as it arrives,
     so that a run interrupted half-way still holds what it measured.
     """
-    run = RecipeRun(recipe.name, recipe.path, recipe.size_of(size), str(size), dict(recipe.not_applicable))
+    run = RecipeRun(
+        recipe.name,
+        recipe.path,
+        recipe.size_of(options.size),
+        recipe.size_label(options.size),
+        dict(recipe.not_applicable),
+        sampling=None if options.check_only else options.sampling,
+    )
     into.append(run)
-    steps = plan(recipe, variants, workers, backends)
+    steps = plan(recipe, options.variants, options.workers, options.backends)
+    events = _Events(on_step, on_measured)
     while len(run.measurements) < len(steps):
         done = frozenset((m.variant, m.workers) for m in run.measurements)
-        serial = run.measurements[0] if run.measurements else None
+        serial = run.find("serial", 1)
         if serial is not None and serial.status != "OK":  # a fresh runner would have no reference
-            fill_steps(run, steps, "ERROR", f"no reference: serial {serial.status}", on_step=on_step)
+            fill_steps(run, steps, "ERROR", f"no reference: serial {serial.status}", **events.as_kwargs())
             break
-        job = Job(
-            str(recipe.path), size, variants, workers, repeat, warmups, check_only, backends, scheduler, done
-        )
-        ended_early = _run_one_runner(job, run, timeout, on_step)
+        ended_early = _run_one_runner(Job(str(recipe.path), options, done), run, options.timeout_s, events)
         if ended_early is None and len(run.measurements) == len(done):
             ended_early = "ERROR", "the runner ended without running its steps"
         if ended_early:
-            fill_steps(run, steps, *ended_early, on_step=on_step)
+            fill_steps(run, steps, *ended_early, **events.as_kwargs())
             break
+    order = {step: index for index, step in enumerate(steps)}
+    run.measurements.sort(key=lambda m: order.get((m.variant, m.workers), len(order)))
     return run
+
+
+@dataclass(frozen=True)
+class _Events:
+    on_step: OnStep
+    on_measured: OnMeasured
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"on_step": self.on_step, "on_measured": self.on_measured}
+
+    def measured(self, run: RecipeRun, measurement: Measurement) -> None:
+        run.measurements.append(measurement)
+        self.on_measured(run, measurement)
 
 
 def measure_overhead(
@@ -97,12 +112,14 @@ def measure_overhead(
         return f"the runner {runner.cause_of_end() or 'ended without an answer'}"
 
 
-def _run_one_runner(job: Job, run: RecipeRun, timeout: float, on_step: OnStep) -> tuple[Status, str] | None:
+def _run_one_runner(job: Job, run: RecipeRun, timeout: float, events: _Events) -> tuple[Status, str] | None:
     """Run steps in one runner until it ends, hangs or dies.
 
     Returns None when the runner can be replaced to go on with the steps
     left, or the status and detail for every step left when it cannot (it
-    failed before its first step: the next one would too).
+    failed before its first step: the next one would too). A step that hangs
+    or kills its runner is recorded as such; the steps the runner had not
+    finished are run again, from their first call, by the next runner.
     """
     with _Runner(job) as runner:
         current: tuple[str, int] | None = None
@@ -114,21 +131,22 @@ def _run_one_runner(job: Job, run: RecipeRun, timeout: float, on_step: OnStep) -
                 if current is None:
                     return "TIMEOUT", f"no step started within {timeout:g} s (make_input, or serial again)"
                 detail = f"stopped after {timeout:g} s (--timeout); its threads and processes were killed"
-                run.measurements.append(Measurement(*current, "TIMEOUT", detail))
+                events.measured(run, Measurement(*current, "TIMEOUT", detail))
                 return None
             if kind == "ended":
                 cause = runner.cause_of_end()
                 if current is None:
                     return ("ERROR", f"runner {cause}") if cause else None
-                run.measurements.append(Measurement(*current, "ERROR", f"its process {cause}"))
+                events.measured(run, Measurement(*current, "ERROR", f"its process {cause}"))
                 return None
             if kind == "step":
                 current = (body[0], body[1])
-                on_step(run.recipe, *current)
+                events.on_step(run.recipe, *current, body[2])
             elif kind == "measured":
-                run.measurements.append(body[0])
-                if body[0].variant == "serial":
+                measurement = Measurement.from_dict(body[0])
+                if measurement.variant == "serial":
                     run.bytes_per_call = body[1]
+                events.measured(run, measurement)
                 current = None
             elif kind == "thread_pools":
                 run.thread_pools = body[0]

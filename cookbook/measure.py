@@ -1,10 +1,12 @@
-"""Run a recipe's variants: check each against ``serial``, then time it."""
+"""Run a recipe's variants: check each against ``serial``, then time them in interleaved rounds."""
 
 from __future__ import annotations
 
 import contextlib
+import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -12,15 +14,24 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cookbook.agreement import Agreement, compare
-from cookbook.backends import joblib_backend, on_backend, runs_on_backends, split
+from cookbook.backends import Backend, joblib_backend, on_backend, runs_on_backends, split
 from cookbook.environment import available_memory, usable_cores
+from cookbook.options import RunOptions, Sampling
 from cookbook.recipe import Recipe, is_single_threaded
 from cookbook.results import Measurement, RecipeRun, Status
-from cookbook.timing import shutdown_process_pool, time_repeats
+from cookbook.stats import median_interval
+from cookbook.timing import (
+    calls_per_sample,
+    process_pool_identity,
+    shutdown_process_pool,
+    take_sample,
+    warm_up,
+)
 
 __all__ = ["fill_steps", "inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
 
-OnStep = Callable[[str, str, int], None]
+Activate = Callable[[], contextlib.AbstractContextManager[Any]]
+OnStep = Callable[[str, str, int, str], None]  # recipe, variant, workers, what it is doing
 OnMeasured = Callable[[RecipeRun, Measurement], None]
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
@@ -47,74 +58,82 @@ def plan(
 
 def run_recipe(
     recipe: Recipe,
+    options: RunOptions,
     *,
-    size: str | int,
-    variants: Sequence[str] | None,
-    workers: Sequence[int],
-    repeat: int,
-    warmups: int,
-    check_only: bool,
-    backends: Sequence[str] = ("loky",),
-    scheduler: str | None = None,
-    on_step: OnStep = lambda recipe, variant, workers: None,
+    on_step: OnStep = lambda recipe, variant, workers, phase: None,
     on_measured: OnMeasured = lambda run, measurement: None,
     into: list[RecipeRun] | None = None,
     skip: frozenset[tuple[str, int]] = frozenset(),
 ) -> RecipeRun:
     """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
 
-    The run is appended to ``into`` before anything is measured, so that a
-    run interrupted half-way still holds what it measured. Steps in ``skip``
-    (measured by an earlier process) are left out; a skipped ``serial`` is
-    still called once, untimed, for the reference answer.
+    Each step is first called (the call that is checked, and that pays JIT
+    compile and pool start), then warmed up and calibrated, one step after
+    the other; then all steps are sampled in rounds, one sample each per
+    round in a new order every round, so that a machine that slows down for
+    a minute slows every step alike. The run is appended to ``into`` before
+    anything is measured, so that a run interrupted half-way still holds
+    what it measured. Steps in ``skip`` (measured by an earlier process) are
+    left out; a skipped ``serial`` is still called once, untimed, for the
+    reference answer.
     """
-    n = recipe.size_of(size)
-    run = RecipeRun(recipe.name, recipe.path, n, str(size), dict(recipe.not_applicable))
+    n = recipe.size_of(options.size)
+    sampling = None if options.check_only else options.sampling
+    run = RecipeRun(recipe.name, recipe.path, n, recipe.size_label(options.size), dict(recipe.not_applicable))
+    run.sampling = sampling
     if into is not None:
         into.append(run)
-    steps = plan(recipe, variants, workers, backends)
+    steps = plan(recipe, options.variants, options.workers, options.backends)
     refusal = memory_refusal(recipe, n)
     if refusal:
         fill_steps(run, steps, "ERROR", refusal, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
     try:
         data = recipe.make_input(n)
-        small = recipe.sizes["small"]
-        warm_data = None if check_only else data if n == small else recipe.make_input(small)
     except Exception as error:
         detail = f"make_input failed: {_describe(error)}"
         fill_steps(run, steps, "ERROR", detail, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
     reference: Any = None
     reference_ok = False
-    for variant, count in steps:
-        if (variant, count) in skip:
+    ready: list[_Step] = []
+    with contextlib.ExitStack() as backends_open:  # dask clusters live until every round is done
+        for variant, count in steps:
+            if (variant, count) in skip:
+                if variant == "serial":
+                    reference, reference_ok = recipe.variants["serial"](data, 1), True
+                continue
+            on_step(recipe.name, variant, count, "first call and warm-up")
+            if variant != "serial" and not reference_ok:
+                run.measurements.append(Measurement(variant, count, "ERROR", "no reference: serial failed"))
+                on_measured(run, run.measurements[-1])
+                continue
+            function, backend = split(variant)
+            step, result = _set_up(
+                variant,
+                count,
+                variant_call=partial(recipe.variants[function], data, count),
+                check=partial(compare, reference, rtol=recipe.rtol, atol=recipe.atol),
+                backend=backend,
+                open_backend=partial(joblib_backend, backend, count, options.scheduler),
+                backends_open=backends_open,
+                sampling=sampling,
+            )
             if variant == "serial":
-                reference, reference_ok = recipe.variants["serial"](data, 1), True
-            continue
-        on_step(recipe.name, variant, count)
-        if variant != "serial" and not reference_ok:
-            run.measurements.append(Measurement(variant, count, "ERROR", "no reference: serial failed"))
-            on_measured(run, run.measurements[-1])
-            continue
-        function, backend = split(variant)
-        measurement, result = _measure(
-            variant,
-            count,
-            call=partial(recipe.variants[function], data, count),
-            warm_up=partial(recipe.variants[function], warm_data, count),
-            check=partial(compare, reference, rtol=recipe.rtol, atol=recipe.atol),
-            backend=backend,
-            on_backend=partial(joblib_backend, backend, count, scheduler),
-            repeat=repeat,
-            warmups=warmups,
-            check_only=check_only,
-        )
-        if variant == "serial":
-            reference, reference_ok = result, measurement.status == "OK"
-            run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
-        run.measurements.append(measurement)
-        on_measured(run, measurement)
+                reference, reference_ok = result, step.measurement.status == "OK"
+                run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
+            if step.active:
+                ready.append(step)
+            else:
+                run.measurements.append(step.measurement)
+                on_measured(run, step.measurement)
+        if sampling is not None:
+            _sample_in_rounds(recipe.name, ready, sampling, on_step)
+    for step in ready:
+        run.measurements.append(step.measurement)
+        on_measured(run, step.measurement)
+    order = {step: index for index, step in enumerate(steps)}
+    run.measurements.sort(key=lambda m: order.get((m.variant, m.workers), len(order)))
     return run
 
 
@@ -125,14 +144,14 @@ def fill_steps(
     detail: str,
     *,
     skip: frozenset[tuple[str, int]] = frozenset(),
-    on_step: OnStep = lambda recipe, variant, workers: None,
+    on_step: OnStep = lambda recipe, variant, workers, phase: None,
     on_measured: OnMeasured = lambda run, measurement: None,
 ) -> None:
     """Record every step not measured yet (nor in ``skip``) as ``status``: the steps that cannot run."""
     done = skip | {(m.variant, m.workers) for m in run.measurements}
     for variant, count in steps:
         if (variant, count) not in done:
-            on_step(run.recipe, variant, count)
+            on_step(run.recipe, variant, count, "not run")
             run.measurements.append(Measurement(variant, count, status, detail))
             on_measured(run, run.measurements[-1])
 
@@ -209,31 +228,49 @@ def _nbytes(value: Any) -> int:
     return 0
 
 
-def _measure(
+@dataclass
+class _Step:
+    """A step being sampled: its measurement so far, and how to take its next sample."""
+
+    measurement: Measurement
+    call: Callable[[], Any]  # the variant on the data, with its backend active
+    inner_limit: int | None
+    watches_pool: bool  # a loky process step: warm up again when loky replaces the pool's workers
+    max_warmup: int = 1
+    calls: int = 1  # calls per sample
+    pool: Hashable = None  # the workers it was warmed in
+    spent_s: float = 0.0
+    active: bool = True
+
+
+def _set_up(
     variant: str,
     workers: int,
     *,
-    call: Callable[[], Any],
-    warm_up: Callable[[], Any],
+    variant_call: Callable[[], Any],
     check: Callable[[Any], Agreement],
     backend: str | None,
-    on_backend: Callable[[], contextlib.AbstractContextManager[str | None]],
-    repeat: int,
-    warmups: int,
-    check_only: bool,
-) -> tuple[Measurement, Any]:
+    open_backend: Callable[[], contextlib.AbstractContextManager[Backend]],
+    backends_open: contextlib.ExitStack,
+    sampling: Sampling | None,
+) -> tuple[_Step, Any]:
+    """First call (timed apart), agreement check, then warm-up and calibration; inactive if it failed."""
     shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(variant, workers)
     measurement = Measurement(variant, workers, "OK", inner_threads=limit, backend=backend)
-    with _inner_threads(limit), contextlib.ExitStack() as step:
+    step = _Step(measurement, variant_call, limit, watches_pool=backend == "loky" and workers > 1)
+    with _inner_threads(limit):
         try:
             start = time.perf_counter()  # the first call pays the pool's or the cluster's start
-            measurement.cluster = step.enter_context(on_backend())
-            result = call()
+            opened = backends_open.enter_context(open_backend())
+            step.call = partial(_activated, opened.activate, variant_call)
+            measurement.cluster = opened.description
+            result = step.call()
             measurement.first_s = time.perf_counter() - start
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", _describe(error)
-            return measurement, None
+            step.active = False
+            return step, None
         if variant == "serial":
             measurement.max_error = 0.0
         else:
@@ -241,13 +278,72 @@ def _measure(
             measurement.max_error = agreement.max_error
             if not agreement.ok:
                 measurement.status, measurement.detail = "MISMATCH", agreement.detail
-                return measurement, None
-        if not check_only:
+                step.active = False
+                return step, None
+        if sampling is None:
+            step.active = False
+            return step, result
+        step.max_warmup = sampling.max_warmup
+        try:
+            measurement.warmup_s = _warm(step, sampling)
+        except Exception as error:
+            measurement.status, measurement.detail = "ERROR", f"in a warm-up call: {_describe(error)}"
+            step.active = False
+            return step, None
+    step.calls = calls_per_sample(min(measurement.warmup_s), sampling.floor_s)
+    return step, result
+
+
+def _activated(activate: Activate, call: Callable[[], Any]) -> Any:
+    with activate():
+        return call()
+
+
+def _warm(step: _Step, sampling: Sampling) -> list[float]:
+    times = warm_up(step.call, max_calls=step.max_warmup, budget_s=sampling.budget_s)
+    step.pool = process_pool_identity() if step.watches_pool else None
+    return times
+
+
+def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, on_step: OnStep) -> None:
+    """Sample every active step once per round, in a new order each round, until each is done."""
+    for round_ in range(sampling.max_rounds):
+        active = [step for step in steps if step.active]
+        if not active:
+            return
+        random.Random(round_).shuffle(active)  # a varied but repeatable order
+        for step in active:
+            m = step.measurement
+            on_step(recipe, m.variant, m.workers, f"round {round_ + 1}")
             try:
-                measurement.timing = time_repeats(call, warm_up=warm_up, warmups=warmups, repeat=repeat)
+                with _inner_threads(step.inner_limit):
+                    if step.watches_pool and process_pool_identity() != step.pool:
+                        _warm(step, sampling)
+                        m.rewarmed += 1
+                    sample, _ = take_sample(step.call, step.calls, round_)
             except Exception as error:
-                measurement.status, measurement.detail = "ERROR", f"in a timed repeat: {_describe(error)}"
-    return measurement, result
+                m.status, m.detail = "ERROR", f"in a timed sample: {_describe(error)}"
+                step.active = False
+                continue
+            m.samples.append(sample)
+            step.spent_s += sample.seconds
+        for step in active:
+            if step.active:
+                _maybe_stop(step, sampling)
+
+
+def _maybe_stop(step: _Step, sampling: Sampling) -> None:
+    """End a step once it has all its rounds, or a narrow enough interval, or has spent its time."""
+    m = step.measurement
+    if len(m.samples) >= sampling.max_rounds:
+        m.stopped = "rounds"
+    elif len(m.samples) >= sampling.min_rounds:
+        width = median_interval(m.per_call_s).relative_half_width
+        if width is not None and width <= sampling.precision:
+            m.stopped = "precision"
+        elif step.spent_s >= sampling.budget_s:
+            m.stopped = "budget"
+    step.active = not m.stopped
 
 
 def _describe(error: BaseException) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 
 from cookbook.export import write_bytes
 from cookbook.recipe import is_single_threaded
-from cookbook.results import RecipeRun
+from cookbook.results import Measurement, RecipeRun
+from cookbook.stats import Interval
 
 __all__ = ["PlotError", "plot_run", "require"]
 
@@ -32,13 +33,29 @@ def require() -> None:
         raise PlotError('--plot needs matplotlib: pip install -e ".[plot]"') from None
 
 
-def _series(run: RecipeRun) -> dict[str, dict[int, float]]:
-    """Median seconds per worker count, for each variant with a timing at every count it ran."""
-    series: dict[str, dict[int, float]] = {}
+def _series(run: RecipeRun) -> dict[str, dict[int, Measurement]]:
+    """The timed measurements of each variant, by worker count."""
+    series: dict[str, dict[int, Measurement]] = {}
     for m in run.measurements:
-        if m.timing and m.status == "OK":
-            series.setdefault(m.variant, {})[m.workers] = m.timing.median_s
+        if m.timed:
+            series.setdefault(m.variant, {})[m.workers] = m
     return series
+
+
+def _bars(estimates: list[Interval | None]) -> tuple[list[float], list[list[float]]]:
+    """Values and matplotlib's error-bar lengths (below, above); zero where there is no interval."""
+    values = [e.value if e else float("nan") for e in estimates]
+    below = [e.value - e.low if e and e.low is not None else 0.0 for e in estimates]
+    above = [e.high - e.value if e and e.high is not None else 0.0 for e in estimates]
+    return values, [below, above]
+
+
+def _times(estimate: Interval | None, factor: int) -> Interval | None:
+    if estimate is None:
+        return None
+    low = None if estimate.low is None else estimate.low * factor
+    high = None if estimate.high is None else estimate.high * factor
+    return Interval(estimate.value * factor, low, high)
 
 
 def plot_run(run: RecipeRun, folder: Path) -> Path:
@@ -52,24 +69,33 @@ def plot_run(run: RecipeRun, folder: Path) -> Path:
     workers = sorted({n for times in series.values() for n in times})
     figure, (scaling, timing) = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True)
     (ideal,) = scaling.plot(workers, workers, color="black", linewidth=1, label="ideal: speedup = workers")
-    for index, (variant, times) in enumerate(series.items()):
+    for index, (variant, rows) in enumerate(series.items()):
         style: dict[str, Any] = {
             "marker": MARKERS[index % len(MARKERS)],
             "linestyle": LINESTYLES[index // 10 % len(LINESTYLES)],
             "color": plt.get_cmap("tab10")(index % 10),
             "label": variant,
+            "capsize": 3,
         }
-        counts = sorted(times)
-        timing.plot(counts, [times[n] for n in counts], **style)
-        if not is_single_threaded(variant) and 1 in times:
-            scaling.plot(counts, [times[1] / times[n] for n in counts], **style)
+        counts = sorted(rows)
+        values, bars = _bars([rows[n].median for n in counts])
+        timing.errorbar(counts, values, yerr=bars, **style)
+        if not is_single_threaded(variant) and 1 in rows:
+            scale = [run.efficiency(rows[n]) for n in counts]  # efficiency x workers: speedup over 1 worker
+            values, bars = _bars([_times(e, n) for e, n in zip(scale, counts, strict=True)])
+            scaling.errorbar(counts, values, yerr=bars, **style)
     scaling.set(
-        title="speedup over its own 1-worker time",
+        title="speedup over its own 1-worker time (bars: 95% interval)",
         xlabel="workers",
         ylabel="speedup",
         xticks=workers,
     )
-    timing.set(title="median time per call", xlabel="workers", ylabel="seconds (log scale)", xticks=workers)
+    timing.set(
+        title="median time per call (bars: 95% interval)",
+        xlabel="workers",
+        ylabel="seconds (log scale)",
+        xticks=workers,
+    )
     timing.set_yscale("log")
     for axes in (scaling, timing):
         axes.grid(True, alpha=0.3)

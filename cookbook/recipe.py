@@ -60,9 +60,17 @@ class Recipe:
     bytes_moved: Callable[[int], int] | None = None  # optional: memory a call reads and writes
     memory_bytes: Callable[[int], int] | None = None  # optional: peak memory a run at a size needs
 
-    def size_of(self, size: str | int) -> int:
-        """Return the recipe's size for a label (``small``, ``large``) or a number."""
-        return size if isinstance(size, int) else self.sizes[size]
+    def size_label(self, size: str | int | None) -> str:
+        """The label of a size: None (the timing default) and ``medium`` mean medium, or large without one."""
+        if size is None or size == "medium":
+            return "medium" if "medium" in self.sizes else "large"
+        return str(size)
+
+    def size_of(self, size: str | int | None) -> int:
+        """Return the recipe's size for a label (``small``, ``medium``, ``large``), a number, or None."""
+        if isinstance(size, int):
+            return size
+        return self.sizes[self.size_label(size)]
 
 
 def is_single_threaded(variant: str) -> bool:

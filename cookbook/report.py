@@ -8,11 +8,15 @@ from rich.console import Console
 from rich.table import Table
 
 from cookbook.backends import split
+from cookbook.options import RunOptions, Sampling
 from cookbook.results import Measurement, RecipeRun
+from cookbook.stats import Interval
 
 __all__ = [
+    "format_interval",
     "format_seconds",
     "header_lines",
+    "method_line",
     "notes",
     "overhead_line",
     "pools_line",
@@ -45,7 +49,7 @@ def header_lines(env: dict[str, Any]) -> list[str]:
         f"switch interval {env['switch_interval_s'] * 1e3:g} ms",
         f"{env['cpu']}: {cores['usable']} usable cores "
         f"({cores['logical']} logical, {cores['physical']} physical); "
-        f"speedup cannot exceed {cores['usable']}x here",
+        f"a variant's parallel speedup over itself on 1 core cannot exceed {cores['usable']}x here",
         f"{libraries}",
     ] + (
         [f"memory bandwidth (copy, one thread): {env['memory_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s"]
@@ -65,8 +69,24 @@ def pools_line(env: dict[str, Any]) -> str:
     return line
 
 
-def print_header(console: Console, env: dict[str, Any]) -> None:
-    for line in header_lines(env):
+def method_line(sampling: Sampling) -> str:
+    """How the figures were taken, in one line, for the header."""
+    if sampling.max_rounds == 1:
+        return "timing (--quick): one sample per step after its warm-up; no intervals, a smoke test only"
+    return (
+        f"timing ({sampling.mode}): steps sampled in interleaved rounds, {sampling.min_rounds}-"
+        f"{sampling.max_rounds} samples each, samples of at least {format_seconds(sampling.floor_s)}, "
+        f"until the median is known within ±{sampling.precision:.0%} or {sampling.budget_s:g} s are spent; "
+        "[low-high] is a 95% distribution-free interval (order statistics); speedup and efficiency "
+        "are medians of same-round ratios"
+    )
+
+
+def print_header(console: Console, env: dict[str, Any], options: RunOptions | None = None) -> None:
+    lines = header_lines(env)
+    if options is not None and not options.check_only:
+        lines.append(method_line(options.sampling))
+    for line in lines:
         console.print(line, highlight=False, markup=False)
 
 
@@ -83,28 +103,47 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def format_interval(estimate: Interval | None, *, seconds: bool = False) -> str:
+    """``1.95 [1.90-2.01]``; ``[-]`` where there are too few samples for an interval."""
+    if estimate is None:
+        return "-"
+    if not seconds:
+        value, low, high = (_ratio(v) for v in (estimate.value, estimate.low, estimate.high))
+        return f"{value} [-]" if estimate.low is None else f"{value} [{low}-{high}]"
+    text = format_seconds(estimate.value)
+    if estimate.low is None or estimate.high is None:
+        return f"{text} [-]"
+    scale = {"s": 1.0, "ms": 1e-3, "µs": 1e-6}[text.partition(" ")[2]]
+    return f"{text} [{estimate.low / scale:.3g}-{estimate.high / scale:.3g}]"
+
+
+def _trust(run: RecipeRun, m: Measurement) -> str:
+    kinds = list(dict.fromkeys(flag.kind for flag in run.flags(m)))
+    return ", ".join(kinds) if kinds else "ok"
+
+
 def table_rows(run: RecipeRun, bandwidth: float | None = None) -> tuple[list[str], list[list[str]]]:
     """The column names and the formatted cells of one recipe's table.
 
     ``bandwidth`` (bytes/s) classifies timed rows as memory- or compute-bound.
     """
-    timed = any(m.timing for m in run.measurements)  # not with --check-only
+    timed = any(m.timed for m in run.measurements)  # not with --check-only
     columns = ["variant", "workers", "first call"]
     if timed:
-        columns += ["median (min-max)", "speedup", "efficiency", "Amdahl s", "GB/s"]
+        columns += ["samples x calls", "median [95%]", "speedup [95%]", "efficiency [95%]"]
+        columns += ["Amdahl s", "GB/s", "trust"]
     columns.append("agreement")
     last_row = {m.variant: m for m in run.measurements}  # each variant's largest worker count
     rows = []
     for m in run.measurements:
         cells = [m.variant, str(m.workers), format_seconds(m.first_s)]
         if timed:
-            spread = "-"
-            if m.timing:
-                low, high = format_seconds(m.timing.min_s), format_seconds(m.timing.max_s)
-                spread = f"{format_seconds(m.timing.median_s)} ({low}-{high})"
+            counts = f"{len(m.samples)} x {m.samples[0].calls}" if m.timed else "-"
             fraction = run.serial_fraction(m.variant) if last_row[m.variant] is m and m.workers > 1 else None
-            cells += [spread, _ratio(run.speedup(m)), _ratio(run.efficiency(m)), _ratio(fraction)]
+            cells += [counts, format_interval(m.median, seconds=True), format_interval(run.speedup(m))]
+            cells += [format_interval(run.efficiency(m)), _ratio(fraction)]
             cells.append(_rate(run.bytes_per_second(m), run.bound(m, bandwidth)))
+            cells.append(_trust(run, m) if m.timed else "-")
         rows.append([*cells, _agreement(m)])
     return columns, rows
 
@@ -116,7 +155,8 @@ def print_run(console: Console, run: RecipeRun, bandwidth: float | None = None) 
     for column in columns:
         table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
     for m, cells in zip(run.measurements, rows, strict=True):
-        table.add_row(*cells, style=None if m.status == "OK" else "red")
+        style = "red" if m.status != "OK" else "yellow" if run.flags(m) else None
+        table.add_row(*cells, style=style)
     console.print(table)
     for line in notes(run):
         console.print(f"  {line}", highlight=False, markup=False)
@@ -136,8 +176,11 @@ def overhead_line(overhead: dict[str, Any]) -> str:
 
 
 def notes(run: RecipeRun) -> list[str]:
-    """The lines under a recipe's table: variants not run and why, backends, inner thread limits."""
-    lines = [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
+    """The lines under a recipe's table: flags, variants not run and why, backends, inner thread limits."""
+    lines = [
+        f"{m.variant} x{m.workers}: {f.kind}: {f.reason}" for m in run.measurements for f in run.flags(m)
+    ]
+    lines += [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
     for m in run.measurements:
         if m.cluster:
             lines.append(f"{m.variant} x{m.workers} ran on {m.cluster}")

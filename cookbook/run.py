@@ -22,11 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cookbook import backends, environment, export, plot, report
-from cookbook.compare import CompareError, compare_runs, environment_differences, load_run
+from cookbook.compare import ALPHA, FACTOR, CompareError, compare_runs, environment_differences, load_run
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
+from cookbook.options import MODES, Mode, RunOptions, Sampling
 from cookbook.recipe import MissingPackage, Recipe, RecipeError, load, packaged_names
-from cookbook.results import RecipeRun
+from cookbook.results import Measurement, RecipeRun
+from cookbook.stats import Interval
 
 __all__ = ["main"]
 
@@ -42,12 +44,25 @@ follows the contract in the README ('Write your own recipe').
 
 'compare OLD.json NEW.json' compares two runs written by --json (from one
 machine or two): the time ratio per recipe, variant and worker count,
-flagged where the runs' ranges of repeats do not overlap."""
+flagged 'slower' or 'faster' only where a Mann-Whitney U test on the
+samples gives p < 0.01 and the medians differ by at least 1.1x (as asv)."""
 EPILOG = """\
 Timing: each variant's first call (JIT compile, process-pool start) is
-reported apart; then WARMUP calls on the recipe's small input, then REPEAT
-timed calls. Speedup is serial's median time over the variant's; efficiency
-is the variant's own 1-worker time over its N-worker time, divided by N.
+reported apart. Then each step (a variant at a worker count) is warmed up
+until its calls stop getting faster, and sampled in rounds: every step once
+per round, in a new order each round, so that a machine that slows down
+slows every step alike. A sample loops calls until it lasts --sample-time.
+A step stops after --repeat rounds once the 95% interval of its median is
+within --precision of it, or once its samples have taken --budget seconds.
+Speedup (serial's time over the variant's) and efficiency (the variant's
+1-worker time over its N-worker time, divided by N) are medians of ratios
+of samples from the same round, with 95% distribution-free intervals.
+
+modes (cost of 'all' on a 2-core machine):
+  --quick      one sample per step, no intervals: a smoke test (about 1 minute)
+  (default)    6-12 rounds, +-5%% intervals, 1.5 s per step (about 3 minutes)
+  --rigorous   10-40 rounds, +-2%% intervals, 15 s per step, 0.1 s samples, at
+               the large size: for published tables (about 30-40 minutes)
 
 exit status: 0 all variants agree, 1 a variant disagrees or fails, 2 usage error"""
 
@@ -104,11 +119,21 @@ def sweep(cores: int) -> list[int]:
 
 
 def _size(text: str) -> str | int:
-    if text in ("small", "large"):
+    if text in ("small", "medium", "large"):
         return text
     if text.isdigit() and int(text) > 0:
         return int(text)
-    raise argparse.ArgumentTypeError(f"'{text}' is not small, large or a positive whole number")
+    raise argparse.ArgumentTypeError(f"'{text}' is not small, medium, large or a positive whole number")
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1, e.g. 0.05 for +-5%")
+    return value
 
 
 def _names(text: str) -> list[str]:
@@ -138,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--size",
         type=_size,
-        help="input size: 'small' (well under a second serially; the default with --check-only), "
-        "'large' (a few seconds serially; the default for timing) or a number the recipe understands",
+        help="input size: 'small' (a few tens of ms serially; the default with --check-only), "
+        "'medium' (a few hundred ms; the default for timing, 'large' where a recipe has no medium), "
+        "'large' (a few seconds; the default with --rigorous) or a number the recipe understands",
     )
     parser.add_argument(
         "--workers",
@@ -154,21 +180,52 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[,NAME...]",
         help="run only these variants ('serial' always runs: it is the reference)",
     )
-    parser.add_argument(
-        "--repeat", type=_positive_int, default=5, metavar="N", help="timed calls per variant (default 5)"
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--quick",
+        dest="mode",
+        action="store_const",
+        const="quick",
+        help="one sample per step and no intervals: a smoke test",
+    )
+    mode.add_argument(
+        "--rigorous",
+        dest="mode",
+        action="store_const",
+        const="rigorous",
+        help="more rounds, narrower intervals, longer samples, and the large size unless --size is given: "
+        "for published tables",
     )
     parser.add_argument(
-        "--warmup",
-        type=_count,
-        default=8,
+        "--repeat",
+        type=_positive_int,
         metavar="N",
-        help="untimed calls on the small input before timing (default 8: CPython 3.11 "
-        "specialises a function after about 8 calls, in every fresh worker process)",
+        help="rounds every step is sampled at least (default 6; --quick 1; --rigorous 10)",
+    )
+    parser.add_argument(
+        "--precision",
+        type=_fraction,
+        metavar="P",
+        help="a step stops once the 95%% interval of its median is within P of it, "
+        "e.g. 0.05 for +-5%% (default 0.05; --rigorous 0.02)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a step stops once its samples have taken this long, precise or not, and says so "
+        "(default 1.5; --rigorous 15)",
+    )
+    parser.add_argument(
+        "--sample-time",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a sample loops calls until it lasts this long (default 0.05; --rigorous 0.1)",
     )
     parser.add_argument(
         "--check-only",
         action="store_true",
-        help="check agreement only: one call per variant, no warm-up or timing (fast, for CI)",
+        help="check agreement only: one call per variant, at the small size, not timed (fast, for CI)",
     )
     parser.add_argument(
         "--json", type=Path, metavar="PATH", help="also write the results and environment to PATH"
@@ -199,8 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
-        help="stop a variant that runs longer than this at one worker count (first call, warm-up and "
-        "repeats together), report it as TIMEOUT, and go on; each recipe runs in a process of its own, "
+        help="stop a variant whose first call and warm-up, or one of whose samples, runs longer than this, "
+        "report it as TIMEOUT, and go on; each recipe runs in a process of its own, "
         f"so its threads and worker processes are killed with it (default {DEFAULT_TIMEOUT_S:g})",
     )
     parser.add_argument(
@@ -274,21 +331,21 @@ def _list(recipes: Sequence[Recipe]) -> None:
         print(line)
 
 
-def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]) -> int:
+def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOptions) -> int:
     stdout = _stdout_console()
     # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
-    bandwidth = None if args.check_only else environment.memory_bandwidth()
+    bandwidth = None if options.check_only else environment.memory_bandwidth()
     env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
-    report.print_header(stdout, env)
-    if "dask" in args.backend and not args.check_only:
-        env["joblib_task_overhead"] = _task_overhead(args, max(workers))
+    report.print_header(stdout, env, options)
+    if "dask" in options.backends and not options.check_only:
+        env["joblib_task_overhead"] = _task_overhead(options)
         stdout.print(report.overhead_line(env["joblib_task_overhead"]), markup=False, highlight=False)
     runs: list[RecipeRun] = []
     stopped_by: int | None = None  # the exit status of an interrupted run
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
-        _measure_all(args, recipes, workers, stdout, bandwidth, runs)
+        _measure_all(recipes, options, stdout, bandwidth, runs)
     except KeyboardInterrupt:
         stopped_by = 130
     except Terminated:
@@ -299,7 +356,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     env.update(_thread_pools(runs))  # known once the recipes' processes have loaded them
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
-    _write_outputs(args, env, runs, workers, complete=stopped_by is None)
+    _write_outputs(args, options, env, runs, complete=stopped_by is None)
     if stopped_by is not None:
         written = [str(getattr(args, o)) for o in OUTPUTS if getattr(args, o)]
         where = f"; what was measured is in {', '.join(written)}" if written else ""
@@ -308,9 +365,10 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], workers: list[int]
     return 0 if all(run.ok for run in runs) else 1
 
 
-def _task_overhead(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+def _task_overhead(options: RunOptions) -> dict[str, Any]:
     """joblib's cost per no-op task on each backend, measured once, before the recipes."""
-    result = measure_overhead(args.backend, workers, args.scheduler, args.timeout)
+    workers = max(options.workers)
+    result = measure_overhead(options.backends, workers, options.scheduler, options.timeout_s)
     if isinstance(result, str):
         return {"workers": workers, "error": result}
     return {"workers": workers, "per_task_s": result}
@@ -335,16 +393,15 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 def _measure_all(
-    args: argparse.Namespace,
     recipes: Sequence[Recipe],
-    workers: list[int],
+    options: RunOptions,
     stdout: Console,
     bandwidth: float | None,
     runs: list[RecipeRun],
 ) -> None:
     """Run every recipe into ``runs``, printing each table as it finishes, with a progress display."""
     stderr = Console(stderr=True)
-    total = sum(len(plan(r, args.variants, workers, args.backend)) for r in recipes)
+    total = sum(len(plan(r, options.variants, options.workers, options.backends)) for r in recipes)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -358,56 +415,39 @@ def _measure_all(
     with progress:
         task = progress.add_task("starting", total=total)
 
-        def on_step(recipe: str, variant: str, count: int) -> None:
-            nonlocal done
-            text = f"{recipe}: {variant} x{count}"
+        def on_step(recipe: str, variant: str, count: int, phase: str) -> None:
+            text = f"{recipe}: {variant} x{count}: {phase}"
             progress.update(task, completed=done, description=text)
-            done += 1
-            if progress.disable:
-                print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
+            # Without a terminal, one line a step and one a round, not one a sample.
+            first_of_round = phase.startswith("round") and (recipe, phase) not in printed
+            if progress.disable and (not phase.startswith("round") or first_of_round):
+                printed.add((recipe, phase))
+                line = f"{recipe}: {phase}" if first_of_round else text
+                print(f"[{done}/{total}] {line}", file=sys.stderr, flush=True)
 
+        def on_measured(run: RecipeRun, measurement: Measurement) -> None:
+            nonlocal done
+            done += 1
+            progress.update(task, completed=done)
+
+        printed: set[tuple[str, str]] = set()
         for recipe in recipes:
-            run = run_isolated(
-                recipe,
-                size=args.size,
-                variants=args.variants,
-                workers=workers,
-                repeat=args.repeat,
-                warmups=args.warmup,
-                check_only=args.check_only,
-                backends=args.backend,
-                scheduler=args.scheduler,
-                timeout=args.timeout,
-                on_step=on_step,
-                into=runs,
-            )
+            run = run_isolated(recipe, options, on_step=on_step, on_measured=on_measured, into=runs)
             stdout.print()
             report.print_run(stdout, run, bandwidth)
 
 
 def _write_outputs(
     args: argparse.Namespace,
+    options: RunOptions,
     env: dict[str, Any],
     runs: Sequence[RecipeRun],
-    workers: list[int],
     *,
     complete: bool,
 ) -> None:
-    options = {
-        "targets": args.targets,
-        "size": args.size,
-        "workers": workers,
-        "variants": args.variants,
-        "repeat": args.repeat,
-        "warmup": args.warmup,
-        "check_only": args.check_only,
-        "timeout_s": args.timeout,
-        "backends": args.backend,
-        "scheduler": args.scheduler,
-        "skipped_recipes": args.skipped,
-    }
+    asked = {"targets": args.targets, **options.as_dict(), "skipped_recipes": args.skipped}
     writers = {
-        "json": lambda: export.to_json(env, runs, options, complete=complete),
+        "json": lambda: export.to_json(env, runs, asked, complete=complete),
         "markdown": lambda: export.to_markdown(env, runs, complete=complete),
         "csv": lambda: export.to_csv(env, runs),
     }
@@ -418,7 +458,7 @@ def _write_outputs(
     if args.plot:
         args.plot.mkdir(exist_ok=True)
         for run in runs:
-            if any(m.timing for m in run.measurements):
+            if any(m.timed for m in run.measurements):
                 plot.plot_run(run, args.plot)
 
 
@@ -433,17 +473,44 @@ def _compare(old_path: Path, new_path: Path) -> int:
     for line in environment_differences(old, new) or ["same interpreter, machine and libraries"]:
         stdout.print(f"  {line}", markup=False, highlight=False)
     changes, only = compare_runs(old, new)
-    table = Table(title="new time / old time (flagged where the runs' ranges of repeats do not overlap)")
-    for column in ("recipe", "variant", "workers", "old median", "new median", "ratio", "change"):
+    title = (
+        f"new time / old time (a change: Mann-Whitney U p < {ALPHA:g} and a ratio beyond {FACTOR:g}x, "
+        "as asv compare)"
+    )
+    table = Table(title=title)
+    columns = ("recipe", "variant", "workers", "old median [95%]", "new median [95%]", "ratio", "p", "change")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("recipe", "variant", "change") else "right")
     for c in changes:
-        cells = [c.recipe, c.variant, str(c.workers), report.format_seconds(c.old_s)]
-        cells += [report.format_seconds(c.new_s), f"{c.ratio:.2f}", c.verdict]
+        before = report.format_interval(Interval(c.old_s, c.old_low_s, c.old_high_s), seconds=True)
+        after = report.format_interval(Interval(c.new_s, c.new_low_s, c.new_high_s), seconds=True)
+        p = "-" if c.p_value is None else f"{c.p_value:.2g}"
+        cells = [c.recipe, c.variant, str(c.workers), before, after, f"{c.ratio:.2f}", p, c.verdict]
         table.add_row(*cells, style={"slower": "red", "faster": "green"}.get(c.verdict))
     stdout.print(table)
     for line in only:
         stdout.print(line, markup=False, highlight=False)
     return 0
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
+    """The one options object of this run, from the command line."""
+    mode: Mode = args.mode or "default"
+    overrides = {"min_rounds": args.repeat, "precision": args.precision, "budget_s": args.budget}
+    overrides["floor_s"] = args.sample_time
+    sampling: Sampling = MODES[mode].replace(**{k: v for k, v in overrides.items() if v is not None})
+    default_size = "small" if args.check_only else "large" if mode == "rigorous" else None
+    size = args.size or default_size
+    return RunOptions(
+        size=size,
+        workers=tuple(args.workers or sorted({1, environment.usable_cores()})),
+        variants=tuple(args.variants) if args.variants else None,
+        backends=tuple(args.backend),
+        scheduler=args.scheduler,
+        check_only=args.check_only,
+        sampling=sampling,
+        timeout_s=args.timeout,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -468,8 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             backends.require(backend)
         if args.scheduler and not listing:
             backends.check_scheduler(args.scheduler)
-        workers = args.workers or sorted({1, environment.usable_cores()})
-        args.size = args.size or ("small" if args.check_only else "large")
+        options = _options(args)
+        workers = options.workers
         # numba sizes its thread pool when it is first imported; make room for --workers.
         if "numba" not in sys.modules and max(workers) > environment.usable_cores():
             os.environ.setdefault("NUMBA_NUM_THREADS", str(max(workers)))
@@ -494,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(
                     f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
                 )
-        return _run(args, recipes, workers)
+        return _run(args, recipes, options)
     except (UsageError, RecipeError, CompareError, plot.PlotError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

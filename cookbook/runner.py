@@ -4,8 +4,10 @@ The parent (``cookbook.isolate``) writes a pickled :class:`Job` to this
 process's stdin. This process runs the steps and reports on the file
 descriptor ``FD``, one pickled, length-prefixed message at a time:
 
-- ``("step", variant, workers)`` as a step starts;
-- ``("measured", measurement, bytes_per_call)`` when it ends;
+- ``("step", variant, workers, phase)`` as a step starts its first call
+  and warm-up, and before each of its samples (phase ``round N``);
+- ``("measured", measurement, bytes_per_call)`` when a step is done, the
+  measurement in the dict form that ``--json`` writes;
 - ``("thread_pools", pools)`` once every step has ended.
 
 An :class:`OverheadJob` instead measures joblib's cost per task on each
@@ -32,6 +34,7 @@ from typing import IO, Any
 from cookbook import environment
 from cookbook.backends import task_overhead
 from cookbook.measure import run_recipe
+from cookbook.options import RunOptions
 from cookbook.recipe import load
 from cookbook.timing import shutdown_process_pool
 
@@ -45,14 +48,7 @@ class Job:
     """One recipe's steps to run, as ``run_recipe`` takes them."""
 
     recipe: str  # a packaged name or a path: what ``recipe.load`` takes
-    size: str | int
-    variants: Sequence[str] | None
-    workers: Sequence[int]
-    repeat: int
-    warmups: int
-    check_only: bool
-    backends: Sequence[str]
-    scheduler: str | None
+    options: RunOptions
     skip: frozenset[tuple[str, int]]  # steps an earlier runner measured
 
 
@@ -98,16 +94,9 @@ def _run(fd: int) -> None:
         recipe = load(job.recipe)
         run_recipe(
             recipe,
-            size=job.size,
-            variants=job.variants,
-            workers=job.workers,
-            repeat=job.repeat,
-            warmups=job.warmups,
-            check_only=job.check_only,
-            backends=job.backends,
-            scheduler=job.scheduler,
-            on_step=lambda name, variant, workers: send(channel, ("step", variant, workers)),
-            on_measured=lambda run, m: send(channel, ("measured", m, run.bytes_per_call)),
+            job.options,
+            on_step=lambda name, variant, workers, phase: send(channel, ("step", variant, workers, phase)),
+            on_measured=lambda run, m: send(channel, ("measured", m.to_dict(), run.bytes_per_call)),
             skip=job.skip,
         )
         shutdown_process_pool()

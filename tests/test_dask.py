@@ -59,7 +59,7 @@ def test_two_recipes_agree_on_a_local_cluster_that_is_gone_afterwards(tmp_path, 
 
 def test_loky_and_dask_in_one_run_with_the_overhead_per_task(tmp_path, capsys):
     out_json, out_md = tmp_path / "both.json", tmp_path / "both.md"
-    argv = ["countdown", "--size", "small", "--repeat", "1", "--warmup", "0", "--workers", "2"]
+    argv = ["countdown", "--size", "small", "--quick", "--workers", "2"]
     argv += ["--variants", "joblib_processes", "--backend", "loky,dask"]
     assert main([*argv, "--json", str(out_json), "--markdown", str(out_md)]) == 0
     record = json.loads(out_json.read_text())

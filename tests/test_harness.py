@@ -9,8 +9,8 @@ import pytest
 from cookbook import export
 from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
+from cookbook.options import MODES, RunOptions
 from cookbook.recipe import RecipeError, is_single_threaded, load
-from cookbook.timing import time_repeats
 from tests.conftest import GOOD_RECIPE
 
 
@@ -34,15 +34,6 @@ def test_shape_dtype_and_nan_mismatches_are_explained():
     assert compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0])).ok
 
 
-def test_warm_up_calls_come_before_the_timed_repeats():
-    calls = []
-    timing = time_repeats(
-        lambda: calls.append("timed"), warm_up=lambda: calls.append("warm"), warmups=3, repeat=4
-    )
-    assert calls == ["warm"] * 3 + ["timed"] * 4
-    assert len(timing.repeats_s) == 4 and timing.min_s <= timing.median_s <= timing.max_s
-
-
 def test_one_thread_variants_run_at_one_worker_only():
     assert is_single_threaded("numba") and is_single_threaded("serial")
     assert not is_single_threaded("numba_threads")
@@ -64,9 +55,7 @@ def test_recipe_by_path_runs_its_process_pool_variant(write_recipe):
     VARIANTS = {"serial": serial, "joblib_processes": joblib_processes}
     """
     )
-    run = run_recipe(
-        load(str(path)), size="small", variants=None, workers=[2], repeat=1, warmups=0, check_only=False
-    )
+    run = run_recipe(load(str(path)), RunOptions(size="small", workers=(2,), sampling=MODES["quick"]))
     assert [(m.variant, m.workers, m.status) for m in run.measurements] == [
         ("serial", 1, "OK"),
         ("joblib_processes", 2, "OK"),

@@ -59,4 +59,4 @@ def test_size_is_a_label_a_positive_number_or_a_usage_error(text):
         size = _parse(["all", f"--size={text}"]).size
     except UsageError:
         return
-    assert size in ("small", "large") or (isinstance(size, int) and size > 0)
+    assert size in ("small", "medium", "large") or (isinstance(size, int) and size > 0)

@@ -1,0 +1,195 @@
+"""Distribution-free statistics for timing samples, after asv's ``_stats`` and ``pyperf check``.
+
+Timings are skewed and often bimodal, so nothing here assumes a normal
+distribution: a median's confidence interval comes from order statistics
+and binomial quantiles, two runs differ by a rank test (Mann-Whitney U),
+and drift is a rank correlation (Spearman). The checks for unstable samples
+give reasons in words, with the figure behind each.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+__all__ = [
+    "CONFIDENCE",
+    "Interval",
+    "differs",
+    "drift",
+    "instability",
+    "median_interval",
+    "paired_ratios",
+    "ratio_interval",
+    "two_modes",
+]
+
+CONFIDENCE = 0.95
+SPREAD_LIMIT = 0.10  # coefficient of variation above which a step is unstable
+OUTLIER_IQR = 1.5  # Tukey's fences
+OUTLIER_DISTANCE = 0.10  # and this far from the median, for an outlier to count
+MODE_GAP = 0.10  # a gap wider than this fraction of the median splits two modes
+DRIFT_RHO, DRIFT_ALPHA = 0.7, 0.01
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A median (or a median ratio) and its confidence interval; low/high are None with too few values."""
+
+    value: float
+    low: float | None
+    high: float | None
+
+    @property
+    def relative_half_width(self) -> float | None:
+        """max(value - low, high - value) / value, or None without an interval (or with a zero value)."""
+        if self.low is None or self.high is None or self.value == 0:
+            return None
+        return max(self.value - self.low, self.high - self.value) / abs(self.value)
+
+
+@lru_cache(maxsize=256)
+def _rank(n: int, confidence: float) -> int | None:
+    """The largest r with P(X_(r) <= median <= X_(n+1-r)) >= confidence, or None if even r = 1 falls short."""
+    # That probability is P(r <= K <= n - r) for K ~ Binomial(n, 1/2), that is 1 - 2 P(K <= r - 1).
+    below = scipy_stats.binom.cdf(np.arange(n // 2), n, 0.5)
+    ranks = [r for r in range(1, n // 2 + 1) if 1 - 2 * below[r - 1] >= confidence]
+    return ranks[-1] if ranks else None
+
+
+def median_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
+    """The median and its distribution-free interval [X_(r), X_(n+1-r)]; no interval for too few values."""
+    if len(values) == 0:
+        raise ValueError("median_interval of no values")
+    ordered = np.sort(np.asarray(values, dtype=float))
+    median = float(np.median(ordered))
+    r = _rank(len(ordered), confidence)
+    if r is None:
+        return Interval(median, None, None)
+    return Interval(median, float(ordered[r - 1]), float(ordered[len(ordered) - r]))
+
+
+def paired_ratios(numerator: Mapping[int, float], denominator: Mapping[int, float]) -> list[float]:
+    """numerator[r] / denominator[r] for the rounds r sampled in both, in round order."""
+    return [numerator[r] / denominator[r] for r in sorted(numerator.keys() & denominator.keys())]
+
+
+def ratio_interval(
+    numerator: Mapping[int, float], denominator: Mapping[int, float], scale: float = 1.0
+) -> Interval | None:
+    """The median paired ratio and its interval, times ``scale``; None when no round is in both.
+
+    Pairing by round cancels drift that slows both steps of a round alike.
+    """
+    ratios = paired_ratios(numerator, denominator)
+    if not ratios:
+        return None
+    interval = median_interval(ratios)
+    low = None if interval.low is None else interval.low * scale
+    high = None if interval.high is None else interval.high * scale
+    return Interval(interval.value * scale, low, high)
+
+
+def differs(
+    old: Sequence[float], new: Sequence[float], *, factor: float = 1.1, alpha: float = 0.01
+) -> tuple[str, float | None]:
+    """("slower" | "faster" | "", p): a change needs Mann-Whitney p < alpha and a median ratio beyond factor.
+
+    As in asv compare: significance alone flags 1% moves on quiet machines,
+    a ratio alone flags noise on busy ones.
+    """
+    if len(old) < 2 or len(new) < 2:
+        return "", None
+    p = float(scipy_stats.mannwhitneyu(old, new, alternative="two-sided", method="auto").pvalue)
+    if math.isnan(p):
+        p = 1.0
+    before, after = statistics.median(old), statistics.median(new)
+    ratio = after / before if before else (math.inf if after else 1.0)
+    if p >= alpha:
+        return "", p
+    return ("slower" if ratio >= factor else "faster" if ratio <= 1 / factor else ""), p
+
+
+def _format_seconds(seconds: float) -> str:
+    """Three significant figures in µs, ms or s, trailing zeros kept ("12.0 ms")."""
+    rounded = float(f"{seconds:.3g}")  # so 999.97 µs reads 1.00 ms
+    scale, unit = next(((s, u) for s, u in ((1.0, "s"), (1e-3, "ms")) if abs(rounded) >= s), (1e-6, "µs"))
+    value = rounded / scale
+    digits = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 2
+    return f"{value:.{digits}f} {unit}"
+
+
+def instability(per_call_s: Sequence[float], sample_s: Sequence[float], *, floor_s: float) -> list[str]:
+    """Why a step's samples are not to be trusted, as ``pyperf check`` warns; [] when stable."""
+    reasons = []
+    n = len(per_call_s)
+    if n >= 3:
+        mean = statistics.fmean(per_call_s)
+        cv = statistics.stdev(per_call_s) / mean if mean else 0.0
+        if cv > SPREAD_LIMIT:
+            reasons.append(f"spread: coefficient of variation {cv:.0%} (over {SPREAD_LIMIT:.0%})")
+    if n >= 5:
+        q1, q3 = np.percentile(per_call_s, [25, 75])
+        fence, median = OUTLIER_IQR * (q3 - q1), statistics.median(per_call_s)
+        # Beyond Tukey's fences and far from the median: tight samples make the fences tight.
+        outliers = sum(
+            1
+            for v in per_call_s
+            if (v < q1 - fence or v > q3 + fence) and abs(v - median) > OUTLIER_DISTANCE * median
+        )
+        if outliers:
+            plural = "" if outliers == 1 else "s"
+            reasons.append(
+                f"{outliers} outlier{plural} of {n} (beyond {OUTLIER_IQR:g} IQR and {OUTLIER_DISTANCE:.0%} "
+                "from the median)"
+            )
+    if sample_s and min(sample_s) < floor_s:
+        shortest = _format_seconds(min(sample_s))
+        reasons.append(f"shortest sample {shortest}, under the {_format_seconds(floor_s)} floor")
+    return reasons
+
+
+def two_modes(values: Sequence[float]) -> str | None:
+    """A reason when the values split at one wide gap into two well-filled groups; None otherwise.
+
+    Explainable rather than clever: the largest gap between sorted neighbours,
+    wider than 10% of the median, with at least 2 values and 20% on each side.
+    """
+    n = len(values)
+    if n < 5:
+        return None
+    ordered = sorted(values)
+    gaps = np.diff(ordered)
+    cut = int(np.argmax(gaps)) + 1
+    low, high = ordered[:cut], ordered[cut:]
+    if gaps[cut - 1] <= MODE_GAP * statistics.median(ordered):
+        return None
+    if min(len(low), len(high)) < max(2, 0.2 * n):
+        return None
+    big, small = (high, low) if len(high) > len(low) else (low, high)
+    return (
+        f"two modes: {len(big)} samples near {_format_seconds(statistics.median(big))}, "
+        f"{len(small)} near {_format_seconds(statistics.median(small))}"
+    )
+
+
+def drift(values_in_round_order: Sequence[float]) -> str | None:
+    """A reason when times rise or fall steadily over the rounds (Spearman |rho| >= 0.7, p < 0.01)."""
+    values = list(values_in_round_order)
+    n = len(values)
+    if n < 6 or min(values) == max(values):
+        return None
+    result = scipy_stats.spearmanr(range(n), values)
+    rho, p = float(result.statistic), float(result.pvalue)
+    if not (abs(rho) >= DRIFT_RHO and p < DRIFT_ALPHA):
+        return None
+    third = n // 3
+    change = statistics.median(values[-third:]) / statistics.median(values[:third]) - 1
+    word = "rose" if change >= 0 else "fell"
+    return f"drift: times {word} {abs(change):.0%} over {n} rounds (Spearman {rho:.2f})"
