@@ -19,7 +19,7 @@ from cookbook.environment import available_memory, usable_cores
 from cookbook.options import RunOptions, Sampling
 from cookbook.recipe import Recipe, is_single_threaded
 from cookbook.results import Measurement, RecipeRun, Status
-from cookbook.stats import median_interval
+from cookbook.stats import SHORT_SAMPLE, median_interval
 from cookbook.timing import (
     calls_per_sample,
     process_pool_identity,
@@ -327,6 +327,8 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
                 continue
             m.samples.append(sample)
             step.spent_s += sample.seconds
+            if sample.seconds < SHORT_SAMPLE * sampling.floor_s:  # calls got faster after the warm-up
+                step.calls = calls_per_sample(sample.per_call_s, sampling.floor_s)
         for step in active:
             if step.active:
                 _maybe_stop(step, sampling)

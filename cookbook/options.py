@@ -48,7 +48,7 @@ MODES: dict[Mode, Sampling] = {
     # One sample per step, no interval: for smoke tests.
     "quick": Sampling("quick", 1, 1, precision=1.0, budget_s=0.0, floor_s=0.0, max_warmup=1),
     # Six rounds give the smallest sample with a 95% order-statistics interval of the median.
-    "default": Sampling("default", 6, 12, precision=0.05, budget_s=1.5, floor_s=0.05, max_warmup=6),
+    "default": Sampling("default", 6, 10, precision=0.05, budget_s=1.0, floor_s=0.025, max_warmup=6),
     "rigorous": Sampling("rigorous", 10, 40, precision=0.02, budget_s=15.0, floor_s=0.1, max_warmup=12),
 }
 

@@ -33,6 +33,7 @@ class Sample:
     page_faults_per_call: float | None = None  # minor faults of this process (first touch of new memory)
     other_cores: float | None = None  # CPU taken by other processes meanwhile, in cores; None: unknown
     steal_cores: float | None = None  # taken by the hypervisor, in cores; None: unknown
+    observed_s: float | None = None  # the wall time those two were measured over
 
     @property
     def seconds(self) -> float:

@@ -27,7 +27,7 @@ from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
 from cookbook.options import MODES, Mode, RunOptions, Sampling
 from cookbook.recipe import MissingPackage, Recipe, RecipeError, load, packaged_names
-from cookbook.results import Measurement, RecipeRun
+from cookbook.results import RecipeRun
 from cookbook.stats import Interval
 
 __all__ = ["main"]
@@ -58,11 +58,13 @@ Speedup (serial's time over the variant's) and efficiency (the variant's
 1-worker time over its N-worker time, divided by N) are medians of ratios
 of samples from the same round, with 95% distribution-free intervals.
 
-modes (cost of 'all' on a 2-core machine):
-  --quick      one sample per step, no intervals: a smoke test (about 1 minute)
-  (default)    6-12 rounds, +-5%% intervals, 1.5 s per step (about 3 minutes)
+modes (times of a 2-core machine):
+  --quick      one sample per step, no intervals: a smoke test
+  (default)    6-10 rounds, +-5%% intervals, 1 s per step, 25 ms samples, at
+               the medium size: about 3 minutes for 'all'
   --rigorous   10-40 rounds, +-2%% intervals, 15 s per step, 0.1 s samples, at
-               the large size: for published tables (about 30-40 minutes)
+               the large size: for published tables; about 4x the default's
+               time at the same size, and more at the large size
 
 exit status: 0 all variants agree, 1 a variant disagrees or fails, 2 usage error"""
 
@@ -214,13 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help="a step stops once its samples have taken this long, precise or not, and says so "
-        "(default 1.5; --rigorous 15)",
+        "(default 1; --rigorous 15)",
     )
     parser.add_argument(
         "--sample-time",
         type=_seconds,
         metavar="SECONDS",
-        help="a sample loops calls until it lasts this long (default 0.05; --rigorous 0.1)",
+        help="a sample loops calls until it lasts this long (default 0.025; --rigorous 0.1)",
     )
     parser.add_argument(
         "--check-only",
@@ -416,23 +418,21 @@ def _measure_all(
         task = progress.add_task("starting", total=total)
 
         def on_step(recipe: str, variant: str, count: int, phase: str) -> None:
+            nonlocal done
+            sampling = phase.startswith("round")
+            done = min(total, done + (not sampling))  # steps started (a restarted runner starts some again)
             text = f"{recipe}: {variant} x{count}: {phase}"
             progress.update(task, completed=done, description=text)
             # Without a terminal, one line a step and one a round, not one a sample.
-            first_of_round = phase.startswith("round") and (recipe, phase) not in printed
-            if progress.disable and (not phase.startswith("round") or first_of_round):
+            first_of_round = sampling and (recipe, phase) not in printed
+            if progress.disable and (not sampling or first_of_round):
                 printed.add((recipe, phase))
-                line = f"{recipe}: {phase}" if first_of_round else text
+                line = f"{recipe}: sampling, {phase}" if first_of_round else text
                 print(f"[{done}/{total}] {line}", file=sys.stderr, flush=True)
-
-        def on_measured(run: RecipeRun, measurement: Measurement) -> None:
-            nonlocal done
-            done += 1
-            progress.update(task, completed=done)
 
         printed: set[tuple[str, str]] = set()
         for recipe in recipes:
-            run = run_isolated(recipe, options, on_step=on_step, on_measured=on_measured, into=runs)
+            run = run_isolated(recipe, options, on_step=on_step, on_measured=lambda run, m: None, into=runs)
             stdout.print()
             report.print_run(stdout, run, bandwidth)
 

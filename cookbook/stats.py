@@ -20,6 +20,7 @@ from scipy import stats as scipy_stats
 
 __all__ = [
     "CONFIDENCE",
+    "SHORT_SAMPLE",
     "Interval",
     "differs",
     "drift",
@@ -34,6 +35,10 @@ CONFIDENCE = 0.95
 SPREAD_LIMIT = 0.10  # coefficient of variation above which a step is unstable
 OUTLIER_IQR = 1.5  # Tukey's fences
 OUTLIER_DISTANCE = 0.10  # and this far from the median, for an outlier to count
+OUTLIER_SHARE = 0.10  # more outliers than this share of the samples (and more than one) is unstable
+SHORT_SAMPLE = (
+    0.5  # a sample under this share of the floor is too short to trust the timer's and pool's jitter
+)
 MODE_GAP = 0.10  # a gap wider than this fraction of the median splits two modes
 DRIFT_RHO, DRIFT_ALPHA = 0.7, 0.01
 
@@ -143,15 +148,18 @@ def instability(per_call_s: Sequence[float], sample_s: Sequence[float], *, floor
             for v in per_call_s
             if (v < q1 - fence or v > q3 + fence) and abs(v - median) > OUTLIER_DISTANCE * median
         )
-        if outliers:
+        if outliers > max(1, OUTLIER_SHARE * n):  # one stray sample does not move a median
             plural = "" if outliers == 1 else "s"
             reasons.append(
                 f"{outliers} outlier{plural} of {n} (beyond {OUTLIER_IQR:g} IQR and {OUTLIER_DISTANCE:.0%} "
                 "from the median)"
             )
-    if sample_s and min(sample_s) < floor_s:
+    if sample_s and min(sample_s) < SHORT_SAMPLE * floor_s:
         shortest = _format_seconds(min(sample_s))
-        reasons.append(f"shortest sample {shortest}, under the {_format_seconds(floor_s)} floor")
+        half = _format_seconds(SHORT_SAMPLE * floor_s)
+        reasons.append(
+            f"shortest sample {shortest}, under half the {_format_seconds(floor_s)} floor ({half})"
+        )
     return reasons
 
 

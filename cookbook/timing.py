@@ -6,8 +6,9 @@ that a 3 ms compiled call is not timed alone against the timer's and the
 pool's jitter, while a 300 ms Python call is one call per sample. Warm-up
 is decided by measurement, not by a fixed count: CPython 3.11 specialises a
 long loop within its first call (``dis.dis(f, adaptive=True)`` shows it),
-yet fresh loky workers still ran their first calls about 10% slower here,
-so calls go on until two in a row fail to beat the fastest so far.
+yet the first calls in fresh loky workers can still be slower than later
+ones (``scripts/warmup_probe.py`` shows how much on a machine), so calls go
+on until two in a row fail to beat the fastest so far.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def take_sample(call: Callable[[], Any], calls: int, round_: int) -> tuple[Sampl
         page_faults_per_call=(after.page_faults - before.page_faults) / calls,
         other_cores=None if load is None else load.other_cores,
         steal_cores=None if load is None else load.steal_cores,
+        observed_s=None if before.cpu is None or after.cpu is None else after.cpu.wall_s - before.cpu.wall_s,
     )
     return sample, result
 

@@ -48,11 +48,23 @@ def step_flags(m: Measurement, sampling: Sampling) -> list[Flag]:
         flags.append(
             Flag("budget", f"its {sampling.budget_s:g} s budget ran out before {wanted} ({reached})")
         )
-    loads = [
-        machine_load.Load(s.other_cores, s.steal_cores or 0.0) for s in m.samples if s.other_cores is not None
-    ]
-    busy = machine_load.busy_reason(machine_load.mean_load(loads))
+    busy = machine_load.busy_reason(_step_load(m))
     return [*flags, *([Flag("busy", busy)] if busy else [])]
+
+
+def _step_load(m: Measurement) -> machine_load.Load | None:
+    """The load over all of a step's samples: CPU seconds over wall seconds, not a mean of ratios.
+
+    /proc counts in 10 ms ticks, so one tick in a 2 ms sample reads as 5 cores;
+    summed over the step's samples the ticks average out.
+    """
+    known = [s for s in m.samples if s.other_cores is not None and s.observed_s]
+    wall = sum(s.observed_s or 0.0 for s in known)
+    if not wall:
+        return None
+    other = sum((s.other_cores or 0.0) * (s.observed_s or 0.0) for s in known)
+    steal = sum((s.steal_cores or 0.0) * (s.observed_s or 0.0) for s in known)
+    return machine_load.Load(other / wall, steal / wall)
 
 
 def impossible_efficiency(

@@ -101,7 +101,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 50_000, "medium": 200_000, "large": 3_000_000}
+SIZES = {"small": 50_000, "medium": 140_000, "large": 3_000_000}
 N_CHUNKS = 64  # fixed by the workload; each price is independent of the split anyway
 # np.log, np.exp and scipy's erfc differ from the C library's math in the
 # last bit for some inputs (np.exp for about 6% of them here); the compiled

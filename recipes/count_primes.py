@@ -86,7 +86,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 50_000, "medium": 250_000, "large": 1_000_000}
+SIZES = {"small": 50_000, "medium": 150_000, "large": 1_000_000}
 N_CHUNKS = 64  # many more chunks than workers: idle workers take the next one
 
 

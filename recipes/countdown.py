@@ -79,7 +79,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 40_000, "medium": 150_000, "large": 2_000_000}
+SIZES = {"small": 40_000, "medium": 100_000, "large": 2_000_000}
 N_TASKS = 16  # fixed by the workload, so the result never depends on workers
 MODULUS = 1_000_003  # a prime: the checksum has no closed form to skip to
 

@@ -108,7 +108,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 64, "medium": 128, "large": 2048}  # number of signals
+SIZES = {"small": 64, "medium": 96, "large": 2048}  # number of signals
 LENGTH = 1024  # samples per signal: a power of two, for the radix-2 kernel
 N_CHUNKS = 16  # fixed by the workload, so the chunking never depends on workers
 # Pocketfft and the radix-2 kernel round differently. The error of an FFT bin

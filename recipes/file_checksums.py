@@ -96,7 +96,7 @@ from itertools import repeat
 import numpy as np
 from joblib import Parallel, delayed
 
-SIZES = {"small": 8, "medium": 128, "large": 512}  # MiB in all, split over N_FILES files
+SIZES = {"small": 8, "medium": 96, "large": 512}  # MiB in all, split over N_FILES files
 N_FILES = 32  # fixed by the workload: one task per file
 BLOCK_SIZE = 2**20  # 1 MiB: every hash update drops the GIL
 SMALL_BLOCK = 1024  # below hashlib's 2048-byte threshold: updates keep the GIL

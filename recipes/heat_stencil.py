@@ -146,7 +146,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 32, "medium": 112, "large": 450}  # the grid's side
+SIZES = {"small": 32, "medium": 96, "large": 450}  # the grid's side
 STEPS = 100
 ALPHA = 0.2  # below 0.25, so the explicit step is stable
 N_BANDS = 8  # fixed by the workload, not by the workers

@@ -79,7 +79,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 80, "medium": 100, "large": 400}
+SIZES = {"small": 80, "medium": 84, "large": 400}
 MAX_ITER = 200
 N_BANDS = 32  # many more bands than workers, so no worker waits on one slow band
 

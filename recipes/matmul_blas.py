@@ -132,7 +132,8 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 40, "medium": 60, "large": 150}  # matrix side; small stays in BLAS's one-thread range
+# The matrix side. small stays in BLAS's one-thread range; the lessons on BLAS's threads are for large.
+SIZES = {"small": 40, "medium": 52, "large": 150}
 N_PRODUCTS = 16  # fixed by the workload: one task per product, more than workers
 CORES = os.cpu_count() or 1
 # Finds the loaded BLAS once; threadpool_limits() would search the loaded libraries on every call.

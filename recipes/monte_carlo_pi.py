@@ -82,7 +82,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 200_000, "medium": 400_000, "large": 10_000_000}
+SIZES = {"small": 200_000, "medium": 280_000, "large": 10_000_000}
 N_CHUNKS = 64  # fixed by the workload, so the count never depends on workers
 MULTIPLIER = 48271  # the Lehmer (MINSTD) generator
 MODULUS = 2**31 - 1  # prime; products stay below 2**63 in int64

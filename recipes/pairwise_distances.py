@@ -104,7 +104,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 600, "medium": 1000, "large": 4500}  # number of points
+SIZES = {"small": 600, "medium": 850, "large": 4500}  # number of points
 N_BLOCKS = 32  # blocks of rows, fixed by the workload
 # Each distance is the square root of three squares added up. The kernel,
 # NumPy, numba and SciPy's cdist all add them in axis order, and agreed to the

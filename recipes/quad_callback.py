@@ -112,7 +112,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 2_000, "medium": 5_000, "large": 110_000}
+SIZES = {"small": 2_000, "medium": 3_500, "large": 110_000}
 N_CHUNKS = 32  # fixed by the workload, more chunks than workers
 P_MAX = 100.0
 N_NODES = 64  # Gauss-Legendre nodes for the fixed rule

@@ -107,7 +107,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 80_000, "medium": 240_000, "large": 2_400_000}
+SIZES = {"small": 80_000, "medium": 168_000, "large": 2_400_000}
 N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
 
 

@@ -122,7 +122,7 @@ try:
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
 
-SIZES = {"small": 200_000, "medium": 1_500_000, "large": 10_000_000}
+SIZES = {"small": 200_000, "medium": 1_050_000, "large": 10_000_000}
 N_CHUNKS = 64  # fixed by the workload, so each chunk's sum never depends on the workers
 SCALAR = 3.0
 # Python and numba add a chunk's values in order, NumPy's sum pairwise. All

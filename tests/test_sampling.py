@@ -177,12 +177,20 @@ def test_a_plausible_efficiency_is_not_flagged():
 
 
 def test_a_step_sampled_while_another_process_held_a_core_is_flagged_busy():
-    busy = _measurement("numba_threads", 2, [0.05] * 6, other_cores=0.9, steal_cores=0.0)
-    quiet = _measurement("numba_threads", 1, [0.1] * 6, other_cores=0.1, steal_cores=0.0)
+    busy = _measurement("numba_threads", 2, [0.05] * 6, other_cores=0.9, steal_cores=0.0, observed_s=0.05)
+    quiet = _measurement("numba_threads", 1, [0.1] * 6, other_cores=0.1, steal_cores=0.0, observed_s=0.1)
     run = _run(_measurement("serial", 1, [1.0] * 6), quiet, busy)
     assert [f.kind for f in run.flags(busy)] == ["busy"] and "0.9" in run.flags(busy)[0].reason
     assert run.flags(quiet) == []
     assert Load(0.9, 0.0).other_cores == 0.9
+
+
+def test_the_load_of_a_step_weighs_its_samples_by_their_length():
+    # one 10 ms tick seen in a 2 ms sample reads as 5 cores; over the step it is 0.1 core
+    samples = [Sample(0, 0.002, 1, other_cores=5.0, steal_cores=0.0, observed_s=0.002)]
+    samples += [Sample(r, 0.02, 1, other_cores=0.0, steal_cores=0.0, observed_s=0.02) for r in range(1, 6)]
+    m = Measurement("numba_prange", 2, "OK", samples=samples, stopped="rounds")
+    assert not [f for f in _run(_measurement("serial", 1, [1.0] * 6), m).flags(m) if f.kind == "busy"]
 
 
 def test_a_step_that_ran_out_of_budget_says_so():
@@ -240,3 +248,13 @@ def test_the_modes_differ_as_the_help_says():
     assert default.min_rounds >= 6  # the fewest samples with a 95% order-statistics interval
     assert rigorous.min_rounds > default.min_rounds and rigorous.precision < default.precision
     assert random.Random(0).random() != random.Random(1).random()  # rounds are shuffled by their number
+
+
+def test_a_step_whose_calls_got_faster_than_its_warm_up_is_calibrated_again(write_recipe, monkeypatch):
+    path = write_recipe(GOOD_RECIPE + '\n    VARIANTS = {"serial": serial}\n')
+    monkeypatch.setattr(measure, "warm_up", lambda call, **_: [0.05])  # a warm-up that looked slow
+    sampling = MODES["default"].replace(min_rounds=5, max_rounds=5, floor_s=0.05)
+    m = run_recipe(load(str(path)), RunOptions(size="small", sampling=sampling)).find("serial", 1)
+    assert m.samples[0].calls == 1  # calibrated on the warm-up's 50 ms: one call
+    assert m.samples[1].calls > 100  # the call takes microseconds: looped up to the floor from then on
+    assert m.samples[-1].seconds >= 0.5 * sampling.floor_s  # each short sample calibrates it again

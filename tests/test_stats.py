@@ -161,7 +161,10 @@ def test_instability_gives_each_reason_with_its_figure():
     near = [0.100, 0.1001, 0.0999, 0.100, 0.1002, 0.0998, 0.104, 0.100]  # beyond tight fences, but 4% off
     assert instability(near, [0.2] * 8, floor_s=0.05) == []
     short = instability(stable, [0.2, 0.012], floor_s=0.05)
-    assert short == ["shortest sample 12.0 ms, under the 50.0 ms floor"]
+    assert short == ["shortest sample 12.0 ms, under half the 50.0 ms floor (25.0 ms)"]
+    assert instability(stable, [0.2, 0.03], floor_s=0.05) == []  # a little under the floor is fine
+    one_stray = [0.100, 0.101, 0.099, 0.100, 0.102, 0.098, 0.100, 0.101, 0.100, 0.130]
+    assert instability(one_stray, [0.2] * 10, floor_s=0.05) == []  # one outlier does not move a median
     assert instability([0.1, 0.2], [], floor_s=0.05) == []  # too few for spread or outliers
 
 
