@@ -34,7 +34,8 @@ def _child(where: str, calls: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--child", choices=["main", "loky x2"], help=argparse.SUPPRESS)
@@ -42,7 +43,8 @@ def main() -> None:
     if args.child:
         _child(args.child, args.calls)
         return
-    print(f"countdown serial (this process) and joblib_processes on 2 fresh loky workers, {sys.version.split()[0]}")
+    python = sys.version.split()[0]
+    print(f"countdown serial (this process) and joblib_processes on 2 fresh loky workers, Python {python}")
     for where in ("main", "loky x2"):
         for _ in range(args.processes):
             command = [sys.executable, __file__, "--child", where, "--calls", str(args.calls)]
