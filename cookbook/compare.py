@@ -9,7 +9,13 @@ against 6 count. A difference inside the factor is not called a change even
 when it is significant: the same code on the same machine moves by a few
 percent from one run to the next (clock, placement, other work), so such a
 move says little about the code. The runs may come from two machines or two
-interpreters; the header says what differs. Reads results schemas 1
+interpreters; the header says what differs.
+
+Where both runs carry intervals (schema 2), the two medians' 95% intervals
+must not overlap either. Rounds interleave the steps within a run, not two
+runs: the whole machine may be a few percent faster for the second run,
+which a rank test on samples from two different minutes calls significant.
+Reads results schemas 1
 (``repeats_s``) and 2 (``samples`` taken in rounds, with median intervals).
 """
 
@@ -118,6 +124,8 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change]
     for key in before.keys() & after.keys():
         a, b = before[key], after[key]
         verdict, p = differs(per_call_samples(a), per_call_samples(b), factor=FACTOR, alpha=ALPHA)
+        if verdict and _intervals_overlap(a, b):
+            verdict = ""
         changes.append(
             Change(
                 *key,
@@ -136,6 +144,19 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change]
         for r, v, w in sorted(before.keys() ^ after.keys())
     ]
     return sorted(changes, key=lambda c: (c.recipe, c.variant, c.workers)), only
+
+
+def _intervals_overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether the two medians' 95% intervals overlap; False when either run has none (schema 1)."""
+    bounds: list[float] = []
+    for m in (a, b):
+        for key in ("median_low_s", "median_high_s"):
+            bound = m.get(key)
+            if bound is None:
+                return False
+            bounds.append(float(bound))
+    old_low, old_high, new_low, new_high = bounds
+    return old_low <= new_high and new_low <= old_high
 
 
 def environment_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

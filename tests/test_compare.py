@@ -147,3 +147,22 @@ def test_bad_results_files_exit_2_with_one_line(tmp_path, capsys, content, messa
 def test_compare_takes_exactly_two_files(capsys):
     assert main(["compare", "one.json"]) == 2
     assert "compare takes two results files" in capsys.readouterr().err
+
+
+def _schema_2(per_call):
+    interval = median_interval(per_call)
+    m = {"variant": "numba_threads", "workers": 2, "status": "OK", "median_s": interval.value}
+    m |= {"median_low_s": interval.low, "median_high_s": interval.high}
+    m["samples"] = [{"round": r, "per_call_s": v, "calls": 1} for r, v in enumerate(per_call)]
+    return {"schema": 2, "environment": {}, "recipes": [{"recipe": "demo", "measurements": [m]}]}
+
+
+def test_a_significant_move_beyond_the_factor_is_no_change_while_the_intervals_overlap():
+    # one old sample above the fastest new one: the rank test says p < 0.01 and the ratio is 1.12,
+    # but the old median's interval (6 samples: min to max) reaches into the new one's
+    old = [1.00, 1.01, 1.02, 1.03, 1.04, 1.125]
+    new = [1.12, 1.13, 1.14, 1.15, 1.16, 1.17]
+    (change,), _ = compare_runs(_schema_2(old), _schema_2(new))
+    assert change.p_value < ALPHA and change.ratio > FACTOR and change.verdict == ""
+    (change,), _ = compare_runs(_schema_2([*old[:5], 1.05]), _schema_2(new))
+    assert change.verdict == "slower"
