@@ -9,6 +9,8 @@ import sysconfig
 from importlib import metadata
 from typing import Any
 
+from cookbook import load
+
 __all__ = [
     "available_memory",
     "collect",
@@ -150,6 +152,7 @@ def collect() -> dict[str, Any]:
             "usable": usable_cores(),
         },
         "libraries": {name: _version(name) for name in LIBRARIES},
+        "cpu_load_known": load.snapshot() is not None,  # what else took the CPUs, per sample
         **thread_pools(),
     }
 

@@ -75,7 +75,7 @@ def to_json(
 def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: bool = True) -> str:
     """The header as a list, then one table per recipe, as in the terminal."""
     lines = ["# Cookbook run" + ("" if complete else " (interrupted: incomplete)"), ""]
-    method = [report.method_line(runs[0].sampling)] if runs and runs[0].sampling else []
+    method = [report.method_line(runs[0].sampling, env)] if runs and runs[0].sampling else []
     lines += [f"- {line}" for line in [*report.header_lines(env), *method, report.pools_line(env)]]
     for run in runs:
         columns, rows = report.table_rows(run, _bandwidth(env))

@@ -69,23 +69,30 @@ def pools_line(env: dict[str, Any]) -> str:
     return line
 
 
-def method_line(sampling: Sampling) -> str:
+def method_line(sampling: Sampling, env: dict[str, Any]) -> str:
     """How the figures were taken, in one line, for the header."""
+    load = (
+        "; other processes' CPU and steal time read from /proc/stat per sample"
+        if env.get("cpu_load_known")
+        else "; the load of other processes is unknown here (no /proc/stat): a busy machine is not flagged"
+    )
     if sampling.max_rounds == 1:
-        return "timing (--quick): one sample per step after its warm-up; no intervals, a smoke test only"
+        return (
+            "timing (--quick): one sample per step after its warm-up; no intervals, a smoke test only" + load
+        )
     return (
         f"timing ({sampling.mode}): steps sampled in interleaved rounds, {sampling.min_rounds}-"
         f"{sampling.max_rounds} samples each, samples of at least {format_seconds(sampling.floor_s)}, "
         f"until the median is known within ±{sampling.precision:.0%} or {sampling.budget_s:g} s are spent; "
         "[low-high] is a 95% distribution-free interval (order statistics); speedup and efficiency "
-        "are medians of same-round ratios"
+        "are medians of same-round ratios" + load
     )
 
 
 def print_header(console: Console, env: dict[str, Any], options: RunOptions | None = None) -> None:
     lines = header_lines(env)
     if options is not None and not options.check_only:
-        lines.append(method_line(options.sampling))
+        lines.append(method_line(options.sampling, env))
     for line in lines:
         console.print(line, highlight=False, markup=False)
 

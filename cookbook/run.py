@@ -61,7 +61,7 @@ of samples from the same round, with 95% distribution-free intervals.
 modes (times of a 2-core machine):
   --quick      one sample per step, no intervals: a smoke test
   (default)    6-10 rounds, +-5%% intervals, 1 s per step, 25 ms samples, at
-               the medium size: about 3 minutes for 'all'
+               the medium size: about 3.5 minutes for 'all'
   --rigorous   10-40 rounds, +-2%% intervals, 15 s per step, 0.1 s samples, at
                the large size: for published tables; about 4x the default's
                time at the same size, and more at the large size

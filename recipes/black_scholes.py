@@ -85,7 +85,9 @@ the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
 other variants: numpy_threads 0.98 and 0.96, numba_threads 0.99 and 0.97,
 numba_prange 1.00 and 1.00, joblib_processes 0.71 and 0.65.
 
-Run it: ``python recipes/black_scholes.py``.
+Run it: ``python recipes/black_scholes.py``. ``python -m cookbook.run black_scholes`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import math

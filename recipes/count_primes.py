@@ -72,7 +72,9 @@ Efficiencies on 3.14 and on 3.14t of the other variants: numpy_threads 0.87
 and 0.95, numba_threads 0.98 and 0.97, numba_threads_static 0.81 and 0.52,
 numba_prange 0.81 and 0.81, joblib_processes 0.97 and 0.95.
 
-Run it: ``python recipes/count_primes.py``.
+Run it: ``python recipes/count_primes.py``. ``python -m cookbook.run count_primes`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -66,7 +66,9 @@ as long on 3.14 as on 3.11.7: the first is the free-threaded build's own
 cost. Efficiencies on 3.14 and on 3.14t of the other variants: numba_threads
 0.97 and 0.89, numba_prange 1.00 and 1.00, joblib_processes 0.98 and 0.93.
 
-Run it: ``python recipes/countdown.py``.
+Run it: ``python recipes/countdown.py``. ``python -m cookbook.run countdown`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

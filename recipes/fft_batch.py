@@ -92,7 +92,9 @@ other variants: numpy_threads 1.04 and 0.71, numba_threads 0.93 and 0.85,
 numba_prange 0.93 and 0.96, scipy_workers 0.92 and 0.89, scipy_threads 0.77
 and 0.68, joblib_processes 0.80 and 0.89.
 
-Run it: ``python recipes/fft_batch.py``.
+Run it: ``python recipes/fft_batch.py``. ``python -m cookbook.run fft_batch`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import math

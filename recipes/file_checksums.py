@@ -82,7 +82,9 @@ the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
 other variants: python_threads_small_blocks 0.22 and 0.97, joblib_processes
 0.91 and 0.87.
 
-Run it: ``python recipes/file_checksums.py``.
+Run it: ``python recipes/file_checksums.py``. ``python -m cookbook.run file_checksums`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import hashlib

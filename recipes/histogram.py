@@ -83,7 +83,9 @@ the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
 other variants: numpy_threads 0.79 and 0.85, numba_threads 0.94 and 0.94,
 numba_prange 1.00 and 1.00, joblib_processes 0.77 and 0.80.
 
-Run it: ``python recipes/histogram.py``.
+Run it: ``python recipes/histogram.py``. ``python -m cookbook.run histogram`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -65,7 +65,9 @@ is the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of
 the other variants: numpy_threads 0.21 and 0.93, numba_threads 0.98 and
 0.94, numba_prange 0.99 and 0.99, joblib_processes 0.99 and 1.00.
 
-Run it: ``python recipes/mandelbrot.py``.
+Run it: ``python recipes/mandelbrot.py``. ``python -m cookbook.run mandelbrot`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -115,7 +115,9 @@ other variants: numpy_threads 0.32 and 0.41, numpy_threads_oversubscribed
 0.50 and 0.46, numpy_processes 0.06 and 0.09, numba_threads 0.98 and 0.87,
 numba_prange 1.00 and 1.00, joblib_processes 0.97 and 0.99.
 
-Run it: ``python recipes/matmul_blas.py``.
+Run it: ``python recipes/matmul_blas.py``. ``python -m cookbook.run matmul_blas`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import os

@@ -88,7 +88,9 @@ own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
 numpy_threads 0.87 and 0.96, numba_threads 0.98 and 0.93, numba_prange 1.00
 and 1.00, scipy_threads 0.97 and 0.92, joblib_processes 0.97 and 0.97.
 
-Run it: ``python recipes/pairwise_distances.py``.
+Run it: ``python recipes/pairwise_distances.py``. ``python -m cookbook.run pairwise_distances`` times it
+at the medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import math

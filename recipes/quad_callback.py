@@ -96,7 +96,9 @@ build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
 numpy_threads 0.95 and 0.86, numba_threads 0.50 and 0.76, joblib_processes
 0.97 and 0.96.
 
-Run it: ``python recipes/quad_callback.py``.
+Run it: ``python recipes/quad_callback.py``. ``python -m cookbook.run quad_callback`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 import math

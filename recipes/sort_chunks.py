@@ -94,7 +94,9 @@ the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
 other variants: numpy_threads 0.75 and 0.74, numba_threads 0.94 and 0.91,
 numba_prange 0.95 and 0.95, joblib_processes 0.65 and 1.43.
 
-Run it: ``python recipes/sort_chunks.py``.
+Run it: ``python recipes/sort_chunks.py``. ``python -m cookbook.run sort_chunks`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -108,7 +108,9 @@ build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
 numpy_threads 0.74 and 0.94, numba_threads 0.58 and 0.76, numba_prange 0.61
 and 1.00, joblib_processes 0.58 and 0.67, numpy_processes 0.02 and 0.02.
 
-Run it: ``python recipes/stream_triad.py``.
+Run it: ``python recipes/stream_triad.py``. ``python -m cookbook.run stream_triad`` times it at the
+medium size, where each call is short enough that the thread and process pools'
+per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor

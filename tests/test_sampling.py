@@ -258,3 +258,12 @@ def test_a_step_whose_calls_got_faster_than_its_warm_up_is_calibrated_again(writ
     assert m.samples[0].calls == 1  # calibrated on the warm-up's 50 ms: one call
     assert m.samples[1].calls > 100  # the call takes microseconds: looped up to the floor from then on
     assert m.samples[-1].seconds >= 0.5 * sampling.floor_s  # each short sample calibrates it again
+
+
+def test_the_header_says_when_the_load_of_other_processes_is_unknown(monkeypatch):
+    from cookbook import environment, load, report
+
+    assert "read from /proc/stat" in report.method_line(MODES["default"], environment.collect())
+    monkeypatch.setattr(load, "snapshot", lambda **_: None)  # as on a system without /proc
+    line = report.method_line(MODES["default"], environment.collect())
+    assert "unknown here (no /proc/stat)" in line
