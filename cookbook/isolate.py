@@ -2,11 +2,12 @@
 
 Each recipe runs in ``python -m cookbook.runner``, in a new process group.
 Each step (a variant at one worker count) gets ``timeout`` seconds for its
-first call and warm-up, and again for each of its samples. A step that outlives it is reported as TIMEOUT; a
-step whose process dies (killed, out of memory, aborted by native code) is an
-ERROR that names the signal. Either way the whole process group is killed,
-threads and loky workers included, and a fresh runner goes on with the steps
-left, calling ``serial`` again (untimed) for the reference answer.
+first call and warm-up, and again for each of its samples. A step that
+outlives it is reported as TIMEOUT; a step whose process dies (killed, out
+of memory, aborted by native code) is an ERROR that names the signal.
+Either way the whole process group is killed, threads and loky workers
+included, and a fresh runner goes on with the steps left, calling
+``serial`` again (untimed) for the reference answer.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import cookbook
-from cookbook.measure import OnMeasured, OnStep, fill_steps, plan
+from cookbook.measure import OnMeasured, OnStep, fill_steps, in_plan_order, new_run, plan
 from cookbook.options import RunOptions
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
@@ -57,14 +58,7 @@ def run_isolated(
     The run is appended to ``into`` first, and each measurement as it arrives,
     so that a run interrupted half-way still holds what it measured.
     """
-    run = RecipeRun(
-        recipe.name,
-        recipe.path,
-        recipe.size_of(options.size),
-        recipe.size_label(options.size),
-        dict(recipe.not_applicable),
-        sampling=None if options.check_only else options.sampling,
-    )
+    run = new_run(recipe, options)
     into.append(run)
     steps = plan(recipe, options.variants, options.workers, options.backends)
     events = _Events(on_step, on_measured)
@@ -80,8 +74,7 @@ def run_isolated(
         if ended_early:
             fill_steps(run, steps, *ended_early, **events.as_kwargs())
             break
-    order = {step: index for index, step in enumerate(steps)}
-    run.measurements.sort(key=lambda m: order.get((m.variant, m.workers), len(order)))
+    in_plan_order(run, steps)
     return run
 
 

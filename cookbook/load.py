@@ -122,14 +122,20 @@ def load_between(before: CpuSnapshot | None, after: CpuSnapshot | None) -> Load 
     return Load(other_cores=max(0.0, other_s / wall_s), steal_cores=max(0.0, steal_s / wall_s))
 
 
-def mean_load(loads: Sequence[Load | None]) -> Load | None:
-    """The average of the known loads (None if none is known)."""
-    known = [load for load in loads if load is not None]
-    if not known:
+def mean_load(loads: Sequence[Load | None], weights: Sequence[float] | None = None) -> Load | None:
+    """The average of the known loads, weighted by ``weights`` (e.g. how long each was observed).
+
+    None if no load is known, or their weights add up to nothing.
+    """
+    pairs = [
+        (load, w) for load, w in zip(loads, weights or [1.0] * len(loads), strict=True) if load is not None
+    ]
+    total = sum(w for _, w in pairs)
+    if not total:
         return None
     return Load(
-        other_cores=sum(load.other_cores for load in known) / len(known),
-        steal_cores=sum(load.steal_cores for load in known) / len(known),
+        other_cores=sum(load.other_cores * w for load, w in pairs) / total,
+        steal_cores=sum(load.steal_cores * w for load, w in pairs) / total,
     )
 
 

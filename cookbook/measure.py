@@ -28,7 +28,15 @@ from cookbook.timing import (
     warm_up,
 )
 
-__all__ = ["fill_steps", "inner_thread_limit", "memory_refusal", "plan", "run_recipe"]
+__all__ = [
+    "fill_steps",
+    "in_plan_order",
+    "inner_thread_limit",
+    "memory_refusal",
+    "new_run",
+    "plan",
+    "run_recipe",
+]
 
 Activate = Callable[[], contextlib.AbstractContextManager[Any]]
 OnStep = Callable[[str, str, int, str], None]  # recipe, variant, workers, what it is doing
@@ -79,8 +87,7 @@ def run_recipe(
     """
     n = recipe.size_of(options.size)
     sampling = None if options.check_only else options.sampling
-    run = RecipeRun(recipe.name, recipe.path, n, recipe.size_label(options.size), dict(recipe.not_applicable))
-    run.sampling = sampling
+    run = new_run(recipe, options)
     if into is not None:
         into.append(run)
     steps = plan(recipe, options.variants, options.workers, options.backends)
@@ -132,9 +139,26 @@ def run_recipe(
     for step in ready:
         run.measurements.append(step.measurement)
         on_measured(run, step.measurement)
+    in_plan_order(run, steps)
+    return run
+
+
+def new_run(recipe: Recipe, options: RunOptions) -> RecipeRun:
+    """An empty run of ``recipe`` as ``options`` ask for it."""
+    return RecipeRun(
+        recipe.name,
+        recipe.path,
+        recipe.size_of(options.size),
+        recipe.size_label(options.size),
+        dict(recipe.not_applicable),
+        sampling=None if options.check_only else options.sampling,
+    )
+
+
+def in_plan_order(run: RecipeRun, steps: Sequence[tuple[str, int]]) -> None:
+    """Sort the measurements as ``plan`` ordered the steps: they end in any order, rounds last."""
     order = {step: index for index, step in enumerate(steps)}
     run.measurements.sort(key=lambda m: order.get((m.variant, m.workers), len(order)))
-    return run
 
 
 def fill_steps(
@@ -236,7 +260,6 @@ class _Step:
     call: Callable[[], Any]  # the variant on the data, with its backend active
     inner_limit: int | None
     watches_pool: bool  # a loky process step: warm up again when loky replaces the pool's workers
-    max_warmup: int = 1
     calls: int = 1  # calls per sample
     pool: Hashable = None  # the workers it was warmed in
     spent_s: float = 0.0
@@ -283,7 +306,6 @@ def _set_up(
         if sampling is None:
             step.active = False
             return step, result
-        step.max_warmup = sampling.max_warmup
         try:
             measurement.warmup_s = _warm(step, sampling)
         except Exception as error:
@@ -300,7 +322,7 @@ def _activated(activate: Activate, call: Callable[[], Any]) -> Any:
 
 
 def _warm(step: _Step, sampling: Sampling) -> list[float]:
-    times = warm_up(step.call, max_calls=step.max_warmup, budget_s=sampling.budget_s)
+    times = warm_up(step.call, max_calls=sampling.max_warmup, budget_s=sampling.budget_s)
     step.pool = process_pool_identity() if step.watches_pool else None
     return times
 

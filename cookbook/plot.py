@@ -50,14 +50,6 @@ def _bars(estimates: list[Interval | None]) -> tuple[list[float], list[list[floa
     return values, [below, above]
 
 
-def _times(estimate: Interval | None, factor: int) -> Interval | None:
-    if estimate is None:
-        return None
-    low = None if estimate.low is None else estimate.low * factor
-    high = None if estimate.high is None else estimate.high * factor
-    return Interval(estimate.value * factor, low, high)
-
-
 def plot_run(run: RecipeRun, folder: Path) -> Path:
     """Write ``folder/<recipe>.png`` atomically and return its path."""
     import matplotlib
@@ -81,8 +73,9 @@ def plot_run(run: RecipeRun, folder: Path) -> Path:
         values, bars = _bars([rows[n].median for n in counts])
         timing.errorbar(counts, values, yerr=bars, **style)
         if not is_single_threaded(variant) and 1 in rows:
-            scale = [run.efficiency(rows[n]) for n in counts]  # efficiency x workers: speedup over 1 worker
-            values, bars = _bars([_times(e, n) for e, n in zip(scale, counts, strict=True)])
+            efficiencies = [run.efficiency(rows[n]) for n in counts]  # x workers: the speedup over 1 worker
+            speedups = [e.scaled(n) if e else None for e, n in zip(efficiencies, counts, strict=True)]
+            values, bars = _bars(speedups)
             scaling.errorbar(counts, values, yerr=bars, **style)
     scaling.set(
         title="speedup over its own 1-worker time (bars: 95% interval)",

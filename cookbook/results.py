@@ -76,9 +76,7 @@ class Measurement:
 
     def to_dict(self) -> dict[str, Any]:
         """What was measured, as JSON holds it (and as the runner sends it)."""
-        record = dataclasses.asdict(self)
-        record["samples"] = [dataclasses.asdict(s) for s in self.samples]
-        return record
+        return dataclasses.asdict(self)  # samples included: asdict recurses into them
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Measurement:

@@ -45,7 +45,8 @@ follows the contract in the README ('Write your own recipe').
 'compare OLD.json NEW.json' compares two runs written by --json (from one
 machine or two): the time ratio per recipe, variant and worker count,
 flagged 'slower' or 'faster' only where a Mann-Whitney U test on the
-samples gives p < 0.01 and the medians differ by at least 1.1x (as asv)."""
+samples gives p < 0.01, the medians differ by at least 1.1x (as asv), and
+their 95% intervals, where both runs have them, do not overlap."""
 EPILOG = """\
 Timing: each variant's first call (JIT compile, process-pool start) is
 reported apart. Then each step (a variant at a worker count) is warmed up
@@ -96,12 +97,6 @@ def _seconds(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
     return value
-
-
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"'{text}' is not 0 or a positive whole number")
-    return int(text)
 
 
 def _workers(text: str) -> list[int]:
@@ -166,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--size",
         type=_size,
         help="input size: 'small' (a few tens of ms serially; the default with --check-only), "
-        "'medium' (a few hundred ms; the default for timing, 'large' where a recipe has no medium), "
+        "'medium' (about 0.1 s; the default for timing, 'large' where a recipe has no medium), "
         "'large' (a few seconds; the default with --rigorous) or a number the recipe understands",
     )
     parser.add_argument(
@@ -474,8 +469,8 @@ def _compare(old_path: Path, new_path: Path) -> int:
         stdout.print(f"  {line}", markup=False, highlight=False)
     changes, only = compare_runs(old, new)
     title = (
-        f"new time / old time (a change: Mann-Whitney U p < {ALPHA:g} and a ratio beyond {FACTOR:g}x, "
-        "as asv compare)"
+        f"new time / old time (a change: Mann-Whitney U p < {ALPHA:g}, a ratio beyond {FACTOR:g}x "
+        "as asv compare, and the medians' intervals apart)"
     )
     table = Table(title=title)
     columns = ("recipe", "variant", "workers", "old median [95%]", "new median [95%]", "ratio", "p", "change")

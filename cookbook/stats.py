@@ -58,6 +58,12 @@ class Interval:
             return None
         return max(self.value - self.low, self.high - self.value) / abs(self.value)
 
+    def scaled(self, factor: float) -> Interval:
+        """Every field times ``factor`` (a positive number, so low stays below high)."""
+        low = None if self.low is None else self.low * factor
+        high = None if self.high is None else self.high * factor
+        return Interval(self.value * factor, low, high)
+
 
 @lru_cache(maxsize=256)
 def _rank(n: int, confidence: float) -> int | None:
@@ -95,10 +101,7 @@ def ratio_interval(
     ratios = paired_ratios(numerator, denominator)
     if not ratios:
         return None
-    interval = median_interval(ratios)
-    low = None if interval.low is None else interval.low * scale
-    high = None if interval.high is None else interval.high * scale
-    return Interval(interval.value * scale, low, high)
+    return median_interval(ratios).scaled(scale)
 
 
 def differs(

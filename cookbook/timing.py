@@ -75,14 +75,13 @@ def calls_per_sample(seconds_per_call: float, floor_s: float) -> int:
 
 @dataclass(frozen=True)
 class _Counters:
-    wall_s: float
     page_faults: int
     cpu: machine_load.CpuSnapshot | None
 
 
 def _counters() -> _Counters:
     cpu = machine_load.snapshot()
-    return _Counters(time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt, cpu)
+    return _Counters(resource.getrusage(resource.RUSAGE_SELF).ru_minflt, cpu)
 
 
 def take_sample(call: Callable[[], Any], calls: int, round_: int) -> tuple[Sample, Any]:

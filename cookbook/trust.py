@@ -56,15 +56,11 @@ def _step_load(m: Measurement) -> machine_load.Load | None:
     """The load over all of a step's samples: CPU seconds over wall seconds, not a mean of ratios.
 
     /proc counts in 10 ms ticks, so one tick in a 2 ms sample reads as 5 cores;
-    summed over the step's samples the ticks average out.
+    weighted by how long each sample was observed, the ticks average out.
     """
-    known = [s for s in m.samples if s.other_cores is not None and s.observed_s]
-    wall = sum(s.observed_s or 0.0 for s in known)
-    if not wall:
-        return None
-    other = sum((s.other_cores or 0.0) * (s.observed_s or 0.0) for s in known)
-    steal = sum((s.steal_cores or 0.0) * (s.observed_s or 0.0) for s in known)
-    return machine_load.Load(other / wall, steal / wall)
+    known = [s for s in m.samples if s.other_cores is not None and s.observed_s is not None]
+    loads = [machine_load.Load(s.other_cores or 0.0, s.steal_cores or 0.0) for s in known]
+    return machine_load.mean_load(loads, [s.observed_s or 0.0 for s in known])
 
 
 def impossible_efficiency(

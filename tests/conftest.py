@@ -44,6 +44,19 @@ GOOD_RECIPE = """
 """
 
 
+PROCESSES_RECIPE = (
+    GOOD_RECIPE
+    + """
+    def joblib_processes(data, n_workers):
+        tasks = (delayed(square)(x) for x in data.tolist())
+        return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+    VARIANTS = {"serial": serial, "joblib_processes": joblib_processes}
+"""
+)
+
+
 def processes_with(marker: str) -> list[int]:
     """PIDs of live processes whose environment holds ``marker`` (runners and loky workers inherit it)."""
     found = []

@@ -11,7 +11,7 @@ from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
 from cookbook.options import MODES, RunOptions
 from cookbook.recipe import RecipeError, is_single_threaded, load
-from tests.conftest import GOOD_RECIPE
+from tests.conftest import GOOD_RECIPE, PROCESSES_RECIPE
 
 
 def test_integers_agree_only_exactly():
@@ -44,17 +44,7 @@ def test_one_thread_variants_run_at_one_worker_only():
 
 
 def test_recipe_by_path_runs_its_process_pool_variant(write_recipe):
-    path = write_recipe(
-        GOOD_RECIPE
-        + """
-    def joblib_processes(data, n_workers):
-        tasks = (delayed(square)(x) for x in data.tolist())
-        return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
-
-
-    VARIANTS = {"serial": serial, "joblib_processes": joblib_processes}
-    """
-    )
+    path = write_recipe(PROCESSES_RECIPE)
     run = run_recipe(load(str(path)), RunOptions(size="small", workers=(2,), sampling=MODES["quick"]))
     assert [(m.variant, m.workers, m.status) for m in run.measurements] == [
         ("serial", 1, "OK"),

@@ -15,7 +15,7 @@ from cookbook.options import MODES, RunOptions
 from cookbook.recipe import load
 from cookbook.results import Measurement, RecipeRun, Sample
 from cookbook.run import main
-from tests.conftest import GOOD_RECIPE
+from tests.conftest import GOOD_RECIPE, PROCESSES_RECIPE
 
 EXACT = MODES["default"].replace(min_rounds=3, max_rounds=3, floor_s=0.0, budget_s=100.0, precision=1e-9)
 
@@ -98,17 +98,7 @@ def test_steps_are_sampled_in_rounds_of_every_step_in_a_varied_order(write_recip
 
 
 def test_a_step_whose_process_pool_was_replaced_is_warmed_up_again(write_recipe, monkeypatch):
-    body = (
-        GOOD_RECIPE
-        + """
-    def joblib_processes(data, n_workers):
-        tasks = (delayed(square)(x) for x in data.tolist())
-        return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
-
-
-    VARIANTS = {"serial": serial, "joblib_processes": joblib_processes}
-    """
-    )
+    body = PROCESSES_RECIPE
     pools = iter(range(1000))  # a new pool at every look
     monkeypatch.setattr(measure, "process_pool_identity", lambda: next(pools))
     run = run_recipe(load(str(write_recipe(body))), RunOptions(size="small", workers=(2,), sampling=EXACT))
