@@ -89,7 +89,9 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
     numba = None
 
 SIZES = {"small": 50_000, "medium": 150_000, "large": 1_000_000}
+MIN_SIZE = 3  # the primes below 3: the smallest range that holds one
 N_CHUNKS = 64  # many more chunks than workers: idle workers take the next one
+N_TASKS = N_CHUNKS  # numba_threads_static instead cuts one block per worker
 
 
 def memory_bytes(size):
@@ -137,6 +139,11 @@ def count_primes_numpy(start, stop, small_primes):
 
 def make_input(size, seed=0):
     """Return the chunk bounds and the primes up to sqrt(size), for the NumPy variants."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "there is no prime below 2, so every variant would count 0"
+        )
     bounds = np.linspace(0, size, N_CHUNKS + 1).astype(np.int64)
     limit = isqrt(size) + 1
     small_primes = np.array([p for p in range(2, limit) if all(p % d for d in range(2, isqrt(p) + 1))])

@@ -82,6 +82,7 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
     numba = None
 
 SIZES = {"small": 40_000, "medium": 100_000, "large": 2_000_000}
+MIN_SIZE = 1  # one step per countdown
 N_TASKS = 16  # fixed by the workload, so the result never depends on workers
 MODULUS = 1_000_003  # a prime: the checksum has no closed form to skip to
 
@@ -113,6 +114,11 @@ if numba:  # without it, the numba variants are skipped (see below VARIANTS)
 
 def make_input(size, seed=0):
     """Return the countdown lengths: ``N_TASKS`` countdowns of ``size`` steps."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "a countdown of no steps computes nothing"
+        )
     return np.full(N_TASKS, size, dtype=np.int64)
 
 

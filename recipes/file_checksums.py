@@ -99,7 +99,9 @@ import numpy as np
 from joblib import Parallel, delayed
 
 SIZES = {"small": 8, "medium": 96, "large": 512}  # MiB in all, split over N_FILES files
+MIN_SIZE = 1  # 1 MiB: 32 KiB per file
 N_FILES = 32  # fixed by the workload: one task per file
+N_TASKS = N_FILES
 BLOCK_SIZE = 2**20  # 1 MiB: every hash update drops the GIL
 SMALL_BLOCK = 1024  # below hashlib's 2048-byte threshold: updates keep the GIL
 
@@ -141,6 +143,11 @@ class InputFiles:
 
 def make_input(size, seed=0):
     """Write ``N_FILES`` files of random bytes, ``size`` MiB in all, to a temporary folder."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "the files would be empty, and their checksums hash nothing"
+        )
     return InputFiles(size, seed)
 
 

@@ -100,6 +100,8 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
 
 SIZES = {"small": 200_000, "medium": 700_000, "large": 15_000_000}
 N_CHUNKS = 32  # fixed by the workload; the sum of integer partials is exact anyway
+MIN_SIZE = N_CHUNKS  # a sample per row: make_input rounds the size down to whole rows
+N_TASKS = N_CHUNKS  # one task per row
 N_BINS = 100
 LO = -5.0
 HI = 5.0
@@ -146,6 +148,11 @@ def bin_counts_numpy(samples):
 
 def make_input(size, seed=0):
     """Return ``N_CHUNKS`` equal rows of samples (``size`` rounded down), one in 64 on a bin edge."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "rounded down to N_CHUNKS equal rows, it leaves no samples"
+        )
     samples = np.random.default_rng(seed).normal(0.0, 2.0, size // N_CHUNKS * N_CHUNKS)
     samples[::64] = np.round(samples[::64] * 10) / 10
     return samples.reshape(N_CHUNKS, -1)

@@ -83,7 +83,9 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
 
 SIZES = {"small": 80, "medium": 84, "large": 400}
 MAX_ITER = 200
+MIN_SIZE = 1  # one pixel; below 48 (32 rows) some bands are empty, which every variant handles
 N_BANDS = 32  # many more bands than workers, so no worker waits on one slow band
+N_TASKS = N_BANDS
 
 
 def memory_bytes(size):
@@ -147,6 +149,8 @@ def escape_counts_numpy(xs, ys, out):
 
 def make_input(size, seed=0):
     """Return the grid's coordinates and the row index where each band starts."""
+    if size < MIN_SIZE:
+        raise ValueError(f"size {size} is below this recipe's smallest size, {MIN_SIZE}: no pixels")
     xs = np.linspace(-2.1, 0.7, size)
     ys = np.linspace(-0.95, 0.95, max(1, size * 2 // 3))
     bands = np.linspace(0, len(ys), N_BANDS + 1).astype(np.int64)

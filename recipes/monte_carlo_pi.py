@@ -85,7 +85,9 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
     numba = None
 
 SIZES = {"small": 200_000, "medium": 280_000, "large": 10_000_000}
+MIN_SIZE = 1  # one point; below N_CHUNKS points some chunks have none, which every variant handles
 N_CHUNKS = 64  # fixed by the workload, so the count never depends on workers
+N_TASKS = N_CHUNKS  # one task per chunk
 MULTIPLIER = 48271  # the Lehmer (MINSTD) generator
 MODULUS = 2**31 - 1  # prime; products stay below 2**63 in int64
 BLOCK = 4096
@@ -139,6 +141,8 @@ def count_inside_numpy(seed, n_points):
 
 def make_input(size, seed=0):
     """Return one row per chunk: (Lehmer seed, number of points)."""
+    if size < MIN_SIZE:
+        raise ValueError(f"size {size} is below this recipe's smallest size, {MIN_SIZE}: no points")
     children = np.random.SeedSequence(seed).spawn(N_CHUNKS)
     seeds = [int(child.generate_state(1)[0]) % (MODULUS - 1) + 1 for child in children]
     points = [size // N_CHUNKS + (i < size % N_CHUNKS) for i in range(N_CHUNKS)]

@@ -107,13 +107,15 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
     numba = None
 
 SIZES = {"small": 600, "medium": 850, "large": 4500}  # number of points
+MIN_SIZE = 2  # one point has no nearest other point (its distance would be inf)
 N_BLOCKS = 32  # blocks of rows, fixed by the workload
+N_TASKS = N_BLOCKS  # one task per block
 # Each distance is the square root of three squares added up. The kernel,
 # NumPy, numba and SciPy's cdist all add them in axis order, and agreed to the
-# bit at the small size here; a build that fuses multiply-adds or reorders
-# the sum would move the last bit or two (about 1e-16 relative). The minimum
-# itself is exact, so 1e-12 is a wide margin.
-RTOL = 1e-12
+# bit at sizes small..large (measured 2026-12-02). A build that fuses
+# multiply-adds (clang does by default, as on Apple silicon) or reorders the
+# sum moves the last bit or two: 1e-15 is about 4 ulps of a distance.
+RTOL = 1e-15
 
 
 def memory_bytes(size):
@@ -181,6 +183,11 @@ def block_distances(coords, start, stop):
 
 def make_input(size, seed=0):
     """Return ``size`` points uniform in the unit cube, one row per axis."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "a point needs another point to have a nearest one"
+        )
     return np.random.default_rng(seed).random((3, size))
 
 

@@ -111,6 +111,8 @@ except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): it
 
 SIZES = {"small": 80_000, "medium": 168_000, "large": 2_400_000}
 N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
+MIN_SIZE = N_CHUNKS  # a number per row: make_input rounds the size down to whole rows
+N_TASKS = N_CHUNKS  # the chunk sorts; the merge rounds then have 4, 2 and 1
 
 
 def memory_bytes(size):
@@ -180,6 +182,11 @@ def merge_runs_numpy(a, b):
 
 def make_input(size, seed=0):
     """Return ``N_CHUNKS`` equal rows of uniform random numbers (``size`` rounded down)."""
+    if size < MIN_SIZE:
+        raise ValueError(
+            f"size {size} is below this recipe's smallest size, {MIN_SIZE}: "
+            "rounded down to N_CHUNKS equal rows, it leaves no numbers"
+        )
     return np.random.default_rng(seed).random((N_CHUNKS, size // N_CHUNKS))
 
 

@@ -1,6 +1,7 @@
 """Every packaged recipe: the contract, and agreement of every variant with serial."""
 
 import ast
+import importlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cookbook.agreement import compare
@@ -40,6 +42,76 @@ def test_variant_agrees_with_serial(references, name, variant, workers):
     result = recipe.variants[variant](data, workers)
     agreement = compare(expected, result, rtol=recipe.rtol, atol=recipe.atol)
     assert agreement.ok, f"{name}.{variant} x{workers}: {agreement.detail}"
+
+
+def _module(name):
+    return importlib.import_module(f"recipes.{name}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_recipe_declares_its_smallest_size_and_tasks(name):
+    module = _module(name)
+    assert isinstance(module.MIN_SIZE, int) and 1 <= module.MIN_SIZE <= module.SIZES["small"]
+    assert isinstance(module.N_TASKS, int) and module.N_TASKS >= 1
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("name", NAMES)
+def test_variants_agree_at_the_smallest_size(name, workers):
+    recipe = load(name)
+    data = recipe.make_input(_module(name).MIN_SIZE)
+    expected = recipe.variants["serial"](data, 1)
+    for variant, run in recipe.variants.items():
+        if variant != "serial":
+            agreement = compare(expected, run(data, workers), rtol=recipe.rtol, atol=recipe.atol)
+            assert agreement.ok, f"{name}.{variant} x{workers} at MIN_SIZE: {agreement.detail}"
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if _module(name).MIN_SIZE > 1])
+def test_make_input_refuses_a_size_below_the_smallest(name):
+    module = _module(name)
+    with pytest.raises(ValueError, match=f"below this recipe's smallest size, {module.MIN_SIZE}"):
+        module.make_input(module.MIN_SIZE - 1)
+
+
+@pytest.mark.parametrize("kernel", ["skips the stores", "stores wrong values"])
+def test_stream_triad_checks_what_each_call_stores(kernel, monkeypatch):
+    """Even after correct calls have left the right values in the shared output array."""
+    module, recipe = _module("stream_triad"), load("stream_triad")
+    data = module.make_input(module.SIZES["small"])
+    expected = module.serial(data, 1)
+    module.serial(data, 1)  # a later call, as in the harness's warm-up: it writes the shared array
+    real = module.triad_numpy
+
+    def skips_stores(b, c, scalar, out):
+        return real(b, c, scalar, np.empty(len(out)))  # the right values, stored elsewhere
+
+    def stores_wrong_values(b, c, scalar, out):
+        return real(b, c, scalar + 1.0, out)
+
+    fake = skips_stores if kernel == "skips the stores" else stores_wrong_values
+    monkeypatch.setattr(module, "triad_numpy", fake)
+    for variant, workers in [("numpy", 1), ("numpy_threads", 1), ("numpy_threads", 3)]:
+        result = module.VARIANTS[variant](data, workers)
+        agreement = compare(expected, result, rtol=recipe.rtol, atol=recipe.atol)
+        assert not agreement.ok, f"{variant} x{workers} {kernel}, yet agrees with serial"
+
+
+def test_matmul_blas_limits_blas_by_the_cpu_affinity(monkeypatch):
+    module = _module("matmul_blas")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    real_limit, asked = module.BLAS.limit, []
+
+    def spy(**kwargs):
+        asked.append(kwargs["limits"])
+        return real_limit(**kwargs)
+
+    monkeypatch.setattr(module.BLAS, "limit", spy)
+    data = module.make_input(module.SIZES["small"])
+    for workers in (1, 2):
+        module.numpy_threads(data, workers)
+    assert asked == [1, 1]  # one usable core; os.cpu_count() would have given 8 and 4
 
 
 def test_every_recipe_file_is_discovered():
