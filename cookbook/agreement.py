@@ -19,21 +19,27 @@ class Agreement:
     detail: str = ""  # why it disagrees, empty when it agrees
 
 
+KINDS = {"b": "a bool", "i": "an integer", "u": "an integer", "f": "a float", "c": "a complex"}
+
+
 def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Agreement:
     """Compare ``actual`` with ``expected``: exact for integers, ``rtol``/``atol`` for floats.
 
-    Floats agree where ``|actual - expected| <= atol + rtol * |expected|``,
-    NaN only where the reference has NaN.
+    The dtype kinds must match (bool, integer, float, complex). Floats agree
+    where ``|actual - expected| <= atol + rtol * |expected|``; NaN only where
+    the reference has NaN, and an infinity only where the reference has the
+    same one.
     """
     want, got = np.asarray(expected), np.asarray(actual)
     if want.shape != got.shape:
         return Agreement(False, None, f"shape {got.shape}, expected {want.shape}")
-    numeric = "biufc"
-    if want.dtype.kind not in numeric or got.dtype.kind not in numeric:
+    if want.dtype.kind not in KINDS or got.dtype.kind not in KINDS:
         same = bool(np.array_equal(want, got))
         return Agreement(same, None, "" if same else "values differ")
-    if want.dtype.kind in "biu" and got.dtype.kind not in "biu":
-        return Agreement(False, None, f"dtype {got.dtype}, expected an integer dtype like {want.dtype}")
+    if KINDS[want.dtype.kind] != KINDS[got.dtype.kind]:
+        return Agreement(
+            False, None, f"dtype {got.dtype}, expected {KINDS[want.dtype.kind]} dtype like {want.dtype}"
+        )
     if want.dtype.kind in "biu":
         if np.array_equal(want, got):
             return Agreement(True, 0.0)
@@ -45,8 +51,14 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
         return Agreement(
             False, None, f"NaN in {int(nan_mismatch.sum())} place(s) where the reference differs"
         )
+    infinite = np.isinf(want)
+    inf_mismatch = infinite & (got != want)
+    if inf_mismatch.any():
+        return Agreement(
+            False, None, f"{int(inf_mismatch.sum())} value(s) differ where the reference is infinite"
+        )
     with np.errstate(invalid="ignore", over="ignore"):
-        finite = ~np.isnan(want)
+        finite = ~(np.isnan(want) | infinite)
         diff = np.abs(got[finite] - want[finite])
         ok = bool(np.all(diff <= atol + rtol * np.abs(want[finite])))
     error = float(diff.max()) if diff.size else 0.0

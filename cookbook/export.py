@@ -43,6 +43,8 @@ CSV_COLUMNS = (
     "bound",
     "max_error",
     "inner_threads",
+    "gil_held",
+    "in_caller",
     "stopped",
     "flags",
     "detail",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,9 +17,10 @@ from threadpoolctl import threadpool_limits
 
 from cookbook.agreement import Agreement, compare
 from cookbook.backends import Backend, joblib_backend, on_backend, runs_on_backends, split
-from cookbook.environment import available_memory, usable_cores
+from cookbook.environment import available_memory, gil_enabled, usable_cores
 from cookbook.options import RunOptions, Sampling
-from cookbook.recipe import Recipe, is_single_threaded
+from cookbook.probes import children_cpu_s, gil_probe, pools_limited_in_a_new_thread
+from cookbook.recipe import Recipe, is_single_threaded, reproducibility_problem, too_small
 from cookbook.results import Measurement, RecipeRun, Status
 from cookbook.stats import SHORT_SAMPLE, median_interval
 from cookbook.timing import (
@@ -41,6 +44,7 @@ __all__ = [
 Activate = Callable[[], contextlib.AbstractContextManager[Any]]
 OnStep = Callable[[str, str, int, str], None]  # recipe, variant, workers, what it is doing
 OnMeasured = Callable[[RecipeRun, Measurement], None]
+GIL_PROBE_S = 0.1  # how long the GIL probe watches a step's calls
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 
@@ -91,7 +95,7 @@ def run_recipe(
     if into is not None:
         into.append(run)
     steps = plan(recipe, options.variants, options.workers, options.backends)
-    refusal = memory_refusal(recipe, n)
+    refusal = too_small(recipe, n) or memory_refusal(recipe, n)
     if refusal:
         fill_steps(run, steps, "ERROR", refusal, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
@@ -129,6 +133,8 @@ def run_recipe(
             if variant == "serial":
                 reference, reference_ok = result, step.measurement.status == "OK"
                 run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
+                if reference_ok and not recipe.packaged:
+                    _warn(reproducibility_problem(recipe, n, result))
             if step.active:
                 ready.append(step)
             else:
@@ -143,6 +149,12 @@ def run_recipe(
     return run
 
 
+def _warn(problem: str | None) -> None:
+    """Say a problem on stderr, which the isolated runner passes through to the user."""
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
 def new_run(recipe: Recipe, options: RunOptions) -> RecipeRun:
     """An empty run of ``recipe`` as ``options`` ask for it."""
     return RecipeRun(
@@ -152,6 +164,7 @@ def new_run(recipe: Recipe, options: RunOptions) -> RecipeRun:
         recipe.size_label(options.size),
         dict(recipe.not_applicable),
         sampling=None if options.check_only else options.sampling,
+        tasks=recipe.tasks,
     )
 
 
@@ -227,10 +240,15 @@ def inner_thread_limit(variant: str, workers: int) -> int | None:
 
 @contextlib.contextmanager
 def _inner_threads(limit: int | None) -> Iterator[None]:
+    """BLAS pools at ``limit`` threads: one setting for the whole process, so the variant's threads see it.
+
+    OpenMP is left alone: its limit would hold only in this thread, not in
+    the threads the variant starts.
+    """
     if limit is None:
         yield
     else:
-        with threadpool_limits(limits=limit):
+        with threadpool_limits(limits=limit, user_api="blas"):
             yield
 
 
@@ -258,12 +276,14 @@ class _Step:
 
     measurement: Measurement
     call: Callable[[], Any]  # the variant on the data, with its backend active
+    check: Callable[[Any], Agreement]
     inner_limit: int | None
     watches_pool: bool  # a loky process step: warm up again when loky replaces the pool's workers
     calls: int = 1  # calls per sample
     pool: Hashable = None  # the workers it was warmed in
     spent_s: float = 0.0
     active: bool = True
+    last_result: Any = None  # of the last timed call: checked too, so a cached answer cannot pass
 
 
 def _set_up(
@@ -281,21 +301,27 @@ def _set_up(
     shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(variant, workers)
     measurement = Measurement(variant, workers, "OK", inner_threads=limit, backend=backend)
-    step = _Step(measurement, variant_call, limit, watches_pool=backend == "loky" and workers > 1)
+    step = _Step(measurement, variant_call, check, limit, watches_pool=backend == "loky" and workers > 1)
     with _inner_threads(limit):
         try:
             start = time.perf_counter()  # the first call pays the pool's or the cluster's start
             opened = backends_open.enter_context(open_backend())
             step.call = partial(_activated, opened.activate, variant_call)
             measurement.cluster = opened.description
+            children_before = children_cpu_s()
+            call_start = time.perf_counter()
             result = step.call()
             measurement.first_s = time.perf_counter() - start
+            measurement.in_caller = _ran_in_caller(variant, workers, children_before, call_start)
+            if limit is not None:
+                measurement.limited_pools = pools_limited_in_a_new_thread(limit)
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", _describe(error)
             step.active = False
             return step, None
         if variant == "serial":
             measurement.max_error = 0.0
+            result = copy.deepcopy(result)  # the reference, safe from variants that write into it
         else:
             agreement = check(result)
             measurement.max_error = agreement.max_error
@@ -308,12 +334,36 @@ def _set_up(
             return step, result
         try:
             measurement.warmup_s = _warm(step, sampling)
+            measurement.gil_held = _gil_held(variant, workers, step.call)
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", f"in a warm-up call: {_describe(error)}"
             step.active = False
             return step, None
     step.calls = calls_per_sample(min(measurement.warmup_s), sampling.floor_s)
     return step, result
+
+
+def _ran_in_caller(variant: str, workers: int, children_before: float | None, call_start: float) -> bool:
+    """Whether a process variant's call left its work to this process (joblib runs n_jobs=1 so)."""
+    if not runs_on_backends(split(variant)[0]) or children_before is None:
+        return False
+    children_after = children_cpu_s()
+    if children_after is None:
+        return False
+    return children_after - children_before < max(0.02, 0.1 * (time.perf_counter() - call_start))
+
+
+def _gil_held(variant: str, workers: int, call: Callable[[], Any]) -> float | None:
+    """The share of a call's time the GIL was held, for one-worker steps of threads (cookbook.probes).
+
+    Not for process variants (one GIL each), nor where there is no GIL, nor on
+    one core, where the probe's thread would wait for the CPU, not the GIL.
+    BLAS is held to one thread meanwhile, so that the probe has a core of its own.
+    """
+    if workers != 1 or runs_on_backends(split(variant)[0]) or not gil_enabled() or usable_cores() < 2:
+        return None
+    with threadpool_limits(limits=1, user_api="blas"):
+        return round(gil_probe(call, min_s=GIL_PROBE_S).held, 3)
 
 
 def _activated(activate: Activate, call: Callable[[], Any]) -> Any:
@@ -332,7 +382,7 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
     for round_ in range(sampling.max_rounds):
         active = [step for step in steps if step.active]
         if not active:
-            return
+            break
         random.Random(round_).shuffle(active)  # a varied but repeatable order
         for step in active:
             m = step.measurement
@@ -342,7 +392,7 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
                     if step.watches_pool and process_pool_identity() != step.pool:
                         _warm(step, sampling)
                         m.rewarmed += 1
-                    sample, _ = take_sample(step.call, step.calls, round_)
+                    sample, step.last_result = take_sample(step.call, step.calls, round_)
             except Exception as error:
                 m.status, m.detail = "ERROR", f"in a timed sample: {_describe(error)}"
                 step.active = False
@@ -354,6 +404,21 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
         for step in active:
             if step.active:
                 _maybe_stop(step, sampling)
+    for step in steps:
+        step.active = False
+        _check_last(step)
+
+
+def _check_last(step: _Step) -> None:
+    """Check the result of the step's last timed call (serial's own result is the reference)."""
+    m = step.measurement
+    if m.status != "OK" or m.variant == "serial" or not m.samples:
+        return
+    agreement = step.check(step.last_result)
+    step.last_result = None
+    if not agreement.ok:
+        m.status, m.max_error = "MISMATCH", agreement.max_error
+        m.detail = f"the last timed call's result: {agreement.detail}"
 
 
 def _maybe_stop(step: _Step, sampling: Sampling) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cookbook.agreement import compare
 from cookbook.environment import free_threaded_build
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "load",
     "load_all",
     "packaged_names",
+    "reproducibility_problem",
+    "too_small",
 ]
 
 CORE_VARIANTS = ("serial", "python_threads", "numpy_threads", "numba_threads", "joblib_processes")
@@ -59,6 +63,13 @@ class Recipe:
     summary: str
     bytes_moved: Callable[[int], int] | None = None  # optional: memory a call reads and writes
     memory_bytes: Callable[[int], int] | None = None  # optional: peak memory a run at a size needs
+    min_size: int = 1  # the smallest size make_input accepts
+    tasks: int | None = None  # how many tasks the parallel variants split the work into, if fixed
+
+    @property
+    def packaged(self) -> bool:
+        """Whether it is one of this package's recipes (tested), not a user's file."""
+        return self.path.parent == _packaged_dir()
 
     def size_label(self, size: str | int | None) -> str:
         """The label of a size: None (the timing default) and ``medium`` mean medium, or large without one."""
@@ -181,6 +192,13 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
     rtol, atol = getattr(module, "RTOL", 0.0), getattr(module, "ATOL", 0.0)
     if not all(isinstance(t, (int, float)) and t >= 0 for t in (rtol, atol)):
         problems.append("RTOL and ATOL must be numbers >= 0")
+    min_size, tasks = getattr(module, "MIN_SIZE", 1), getattr(module, "N_TASKS", None)
+    if not (isinstance(min_size, int) and min_size >= 1):
+        problems.append("MIN_SIZE must be an integer >= 1")
+    elif isinstance(sizes, dict) and min_size > sizes.get("small", min_size):
+        problems.append(f"MIN_SIZE ({min_size}) is above SIZES['small']")
+    if tasks is not None and not (isinstance(tasks, int) and tasks >= 1):
+        problems.append("N_TASKS must be an integer >= 1")
     bytes_moved = getattr(module, "bytes_moved", None)
     memory_bytes = getattr(module, "memory_bytes", None)
     for hook_name, hook in (("bytes_moved", bytes_moved), ("memory_bytes", memory_bytes)):
@@ -201,4 +219,41 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
         summary=doc.splitlines()[0] if doc else "",
         bytes_moved=bytes_moved,
         memory_bytes=memory_bytes,
+        min_size=min_size,
+        tasks=tasks,
+    )
+
+
+def too_small(recipe: Recipe, size: str | int | None) -> str | None:
+    """Why ``size`` is below what the recipe can split, or None when it is not."""
+    n = recipe.size_of(size)
+    if n >= recipe.min_size:
+        return None
+    return f"--size {n} is below {recipe.name}'s smallest size, {recipe.min_size} (its MIN_SIZE)"
+
+
+def seed_problem(recipe: Recipe) -> str | None:
+    """Why ``make_input`` cannot be given a seed, or None when it can (read off its signature)."""
+    if "seed" in inspect.signature(recipe.make_input).parameters:
+        return None
+    return f"{recipe.name}: make_input takes no seed: write it make_input(size, seed=0)"
+
+
+def reproducibility_problem(recipe: Recipe, size: int, reference: Any) -> str | None:
+    """Why ``make_input`` is not reproducible, or None: a second input, one seed, one serial answer.
+
+    The packaged recipes are tested for it; a user's recipe is checked on
+    every run (one more untimed call of ``serial``, in the process and under
+    the timeout that measure it), since a run whose input changes from call
+    to call cannot be compared with another run.
+    """
+    try:
+        again = recipe.variants["serial"](recipe.make_input(size), 1)
+    except Exception:  # serial already ran once: a failure now is not the input's
+        return None
+    if compare(reference, again, rtol=recipe.rtol, atol=recipe.atol).ok:
+        return None
+    return (
+        f"{recipe.name}: make_input(size, seed=0) is not reproducible: two calls gave two serial "
+        "answers; build the input from np.random.default_rng(seed), so that two runs can be compared"
     )

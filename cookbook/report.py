@@ -15,6 +15,7 @@ from cookbook.stats import Interval
 __all__ = [
     "format_interval",
     "format_seconds",
+    "gil_line",
     "header_lines",
     "method_line",
     "notes",
@@ -48,8 +49,9 @@ def header_lines(env: dict[str, Any]) -> list[str]:
         f"Python {env['python']} ({env['implementation']}), {gil}, "
         f"switch interval {env['switch_interval_s'] * 1e3:g} ms",
         f"{env['cpu']}: {cores['usable']} usable cores "
-        f"({cores['logical']} logical, {cores['physical']} physical); "
-        f"a variant's parallel speedup over itself on 1 core cannot exceed {cores['usable']}x here",
+        f"({cores['logical']} logical, {cores['physical']} physical): a variant at N workers can run at "
+        f"most {cores['usable']}x faster than itself at 1 worker here (efficiency at most 1); "
+        "'speedup' is over serial, pure Python, and compiled code can be far faster than that",
         f"{libraries}",
     ] + (
         [f"memory bandwidth (copy, one thread): {env['memory_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s"]
@@ -89,10 +91,23 @@ def method_line(sampling: Sampling, env: dict[str, Any]) -> str:
     )
 
 
+def gil_line(env: dict[str, Any]) -> str:
+    """What the GIL held column means, or why it is empty."""
+    if not env["gil_enabled"]:
+        return "GIL held: not probed, as there is no GIL in this interpreter"
+    if env["cores"]["usable"] < 2:
+        return "GIL held: not probed on one core (the probe's thread needs a core of its own)"
+    return (
+        "GIL held: the share of a 1-worker call's time that a Python thread beside it waited for the "
+        "GIL (cookbook.probes): near 100% for Python code and for compiled code that keeps the GIL, "
+        "near 0 where the hot loop releases it, so that threads can run it at once"
+    )
+
+
 def print_header(console: Console, env: dict[str, Any], options: RunOptions | None = None) -> None:
     lines = header_lines(env)
     if options is not None and not options.check_only:
-        lines.append(method_line(options.sampling, env))
+        lines += [method_line(options.sampling, env), gil_line(env)]
     for line in lines:
         console.print(line, highlight=False, markup=False)
 
@@ -137,14 +152,19 @@ def table_rows(run: RecipeRun, bandwidth: float | None = None) -> tuple[list[str
     timed = any(m.timed for m in run.measurements)  # not with --check-only
     columns = ["variant", "workers", "first call"]
     if timed:
-        columns += ["samples x calls", "median [95%]", "speedup [95%]", "efficiency [95%]"]
+        columns += ["GIL held", "samples x calls", "median [95%]", "speedup [95%]", "efficiency [95%]"]
         columns += ["Amdahl s", "GB/s", "trust"]
     columns.append("agreement")
     last_row = {m.variant: m for m in run.measurements}  # each variant's largest worker count
     rows = []
     for m in run.measurements:
-        cells = [m.variant, str(m.workers), format_seconds(m.first_s)]
+        cells = [
+            m.variant,
+            f"{m.workers} in-process" if m.in_caller else str(m.workers),
+            format_seconds(m.first_s),
+        ]
         if timed:
+            cells.append("-" if m.gil_held is None else f"{m.gil_held:.0%}")
             counts = f"{len(m.samples)} x {m.samples[0].calls}" if m.timed else "-"
             fraction = run.serial_fraction(m.variant) if last_row[m.variant] is m and m.workers > 1 else None
             cells += [counts, format_interval(m.median, seconds=True), format_interval(run.speedup(m))]
@@ -195,12 +215,23 @@ def notes(run: RecipeRun) -> list[str]:
         loky, dask = run.median_s(base, m.workers), run.median_s(m.variant, m.workers)
         if m.backend == "dask" and loky and dask:
             lines.append(f"{m.variant} x{m.workers}: {dask / loky:.2f}x the time of {base} on loky")
-    limited = [m for m in run.measurements if m.inner_threads is not None]
-    for limit in sorted({m.inner_threads for m in limited if m.inner_threads is not None}):
-        steps = ", ".join(f"{m.variant} x{m.workers}" for m in limited if m.inner_threads == limit)
+    in_caller = [f"{m.variant} x{m.workers}" for m in run.measurements if m.in_caller]
+    if in_caller:
         lines.append(
-            f"BLAS and OpenMP pools limited to {limit} thread{'s' * (limit > 1)} (cores // workers, "
-            f"threadpoolctl) in: {steps}"
+            f"{', '.join(in_caller)} ran in this process: joblib runs n_jobs=1 with no pool, so the "
+            "efficiency of more workers includes starting the pool and pickling the tasks"
+        )
+    limits: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    for m in run.measurements:
+        if m.inner_threads is not None:
+            limits.setdefault((m.inner_threads, tuple(m.limited_pools)), []).append(
+                f"{m.variant} x{m.workers}"
+            )
+    for (limit, pools), steps in sorted(limits.items()):
+        held = ", ".join(pools) if pools else "no pool (none loaded, or none keeps a process-wide limit)"
+        lines.append(
+            f"BLAS limited to {limit} thread{'s' * (limit > 1)} per worker thread (cores // workers, "
+            f"threadpoolctl), as a new thread saw it: {held}; in {', '.join(steps)}"
         )
     return lines
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from cookbook.options import Sampling
 from cookbook.scaling import Bound, bound, serial_fraction
 from cookbook.stats import Interval, median_interval, ratio_interval
-from cookbook.trust import Flag, impossible_efficiency, step_flags
+from cookbook.trust import Flag, idle_workers, impossible_efficiency, step_flags
 
 __all__ = ["Measurement", "RecipeRun", "Sample", "Status"]
 
@@ -54,7 +54,10 @@ class Measurement:
     samples: list[Sample] = field(default_factory=list)  # empty with --check-only or on error
     stopped: str = ""  # why sampling ended: precision, budget, rounds
     rewarmed: int = 0  # warm-ups again because its process pool had been replaced
-    inner_threads: int | None = None  # the BLAS/OpenMP thread limit it ran under; None: not limited
+    inner_threads: int | None = None  # the BLAS thread limit it ran under; None: not limited
+    limited_pools: list[str] = field(default_factory=list)  # the pools a worker thread saw limited
+    gil_held: float | None = None  # share of a call's time it held the GIL (cookbook.probes), or None
+    in_caller: bool = False  # a process variant whose work ran in this process: no pool at all
     backend: str | None = None  # where its joblib calls ran (loky, dask); None: it makes none
     cluster: str | None = None  # the dask cluster it ran on
 
@@ -99,6 +102,7 @@ class RecipeRun:
     measurements: list[Measurement] = field(default_factory=list)
     bytes_per_call: int | None = None  # memory a call reads and writes, at least
     thread_pools: dict[str, Any] | None = None  # the native pools of the process that ran it
+    tasks: int | None = None  # the recipe's N_TASKS: how many tasks its parallel variants split into
 
     @property
     def ok(self) -> bool:
@@ -154,7 +158,8 @@ class RecipeRun:
         if efficiency is not None and one is not None and m.workers > 1:
             impossible = impossible_efficiency(efficiency, one, m, self.bytes_per_call)
             found += [impossible] if impossible else []
-        return found
+        idle = idle_workers(m.workers, self.tasks)
+        return found + ([idle] if idle else [])
 
     def as_dict(self, bandwidth: float | None = None) -> dict[str, Any]:
         return {
@@ -166,6 +171,7 @@ class RecipeRun:
             "sampling": None if self.sampling is None else dataclasses.asdict(self.sampling),
             "bytes_per_call": self.bytes_per_call,
             "thread_pools": self.thread_pools,
+            "tasks": self.tasks,
             "serial_fraction": {
                 v: self.serial_fraction(v) for v in dict.fromkeys(m.variant for m in self.measurements)
             },

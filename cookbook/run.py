@@ -26,7 +26,15 @@ from cookbook.compare import ALPHA, FACTOR, CompareError, compare_runs, environm
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
 from cookbook.options import MODES, Mode, RunOptions, Sampling
-from cookbook.recipe import MissingPackage, Recipe, RecipeError, load, packaged_names
+from cookbook.recipe import (
+    MissingPackage,
+    Recipe,
+    RecipeError,
+    load,
+    packaged_names,
+    seed_problem,
+    too_small,
+)
 from cookbook.results import RecipeRun
 from cookbook.stats import Interval
 
@@ -275,6 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
 OUTPUTS = ("json", "markdown", "csv")
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths before any work starts: each must be writable, and none given twice."""
+    given = {option: getattr(args, option) for option in OUTPUTS if getattr(args, option)}
+    for option, path in given.items():
+        _check_output_path(option, path, args.force)
+    seen: dict[Path, str] = {}
+    for option, path in given.items():
+        other = seen.setdefault(path.resolve(), option)
+        if other != option:
+            raise UsageError(f"--{other} and --{option} name one file, {path}: give each its own")
+
+
 def _check_output_path(option: str, path: Path, force: bool) -> None:
     """Refuse an output path before any work starts, rather than after."""
     if path.is_dir():
@@ -518,9 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(Path(args.targets[1]), Path(args.targets[2]))
         listing = "list" in args.targets
         targets = [t for t in args.targets if t != "list"] or (["all"] if listing else [])
-        for option in OUTPUTS:
-            if getattr(args, option) and not listing:
-                _check_output_path(option, getattr(args, option), args.force)
+        if not listing:
+            _check_outputs(args)
         if args.plot and not listing:
             plot.require()
             _check_plot_folder(args.plot)
@@ -549,6 +568,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(
                     f"--plot {args.plot}: {', '.join(existing)} exist; add --force to overwrite them"
                 )
+        small = [reason for r in recipes if (reason := too_small(r, options.size))]
+        if small:
+            raise UsageError("; ".join(small))
+        for recipe in recipes:
+            problem = None if recipe.packaged else seed_problem(recipe)
+            if problem:
+                print(f"{PROG}: warning: {problem}", file=sys.stderr)
         if args.variants:
             known = {v for r in recipes for v in r.variants}
             unknown = [v for v in args.variants if v not in known]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 __all__ = [
     "CONFIDENCE",
@@ -69,6 +68,8 @@ class Interval:
 def _rank(n: int, confidence: float) -> int | None:
     """The largest r with P(X_(r) <= median <= X_(n+1-r)) >= confidence, or None if even r = 1 falls short."""
     # That probability is P(r <= K <= n - r) for K ~ Binomial(n, 1/2), that is 1 - 2 P(K <= r - 1).
+    from scipy import stats as scipy_stats  # here: it is most of a runner's import time
+
     below = scipy_stats.binom.cdf(np.arange(n // 2), n, 0.5)
     ranks = [r for r in range(1, n // 2 + 1) if 1 - 2 * below[r - 1] >= confidence]
     return ranks[-1] if ranks else None
@@ -114,6 +115,8 @@ def differs(
     """
     if len(old) < 2 or len(new) < 2:
         return "", None
+    from scipy import stats as scipy_stats
+
     p = float(scipy_stats.mannwhitneyu(old, new, alternative="two-sided", method="auto").pvalue)
     if math.isnan(p):
         p = 1.0
@@ -196,6 +199,8 @@ def drift(values_in_round_order: Sequence[float]) -> str | None:
     n = len(values)
     if n < 6 or min(values) == max(values):
         return None
+    from scipy import stats as scipy_stats
+
     result = scipy_stats.spearmanr(range(n), values)
     rho, p = float(result.statistic), float(result.pvalue)
     if not (abs(rho) >= DRIFT_RHO and p < DRIFT_ALPHA):

@@ -5,7 +5,8 @@
 - ``budget``: the step ran out of time before its interval was as narrow as asked;
 - ``busy``: another process (or the hypervisor) held CPU while it was sampled;
 - ``impossible``: an efficiency above 1 beyond its interval, which a parallel
-  run on the same machine cannot reach; the flag names the likely cause.
+  run on the same machine cannot reach; the flag names the likely cause;
+- ``idle``: more workers than the recipe has tasks, so some had nothing to do.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from cookbook.options import Sampling
 if TYPE_CHECKING:
     from cookbook.results import Measurement
 
-__all__ = ["FIRST_TOUCH_SHARE", "Flag", "FlagKind", "impossible_efficiency", "step_flags"]
+__all__ = ["FIRST_TOUCH_SHARE", "Flag", "FlagKind", "idle_workers", "impossible_efficiency", "step_flags"]
 
-FlagKind = Literal["unstable", "budget", "busy", "impossible"]
+FlagKind = Literal["unstable", "budget", "busy", "impossible", "idle"]
 PAGE_BYTES = 4096
 FIRST_TOUCH_SHARE = 0.1  # page faults touching this share of a call's bytes make first touch a likely cause
 
@@ -61,6 +62,17 @@ def _step_load(m: Measurement) -> machine_load.Load | None:
     known = [s for s in m.samples if s.other_cores is not None and s.observed_s is not None]
     loads = [machine_load.Load(s.other_cores or 0.0, s.steal_cores or 0.0) for s in known]
     return machine_load.mean_load(loads, [s.observed_s or 0.0 for s in known])
+
+
+def idle_workers(workers: int, tasks: int | None) -> Flag | None:
+    """Flag more workers than tasks: the efficiency divides by workers of which some never worked."""
+    if tasks is None or workers <= tasks:
+        return None
+    return Flag(
+        "idle",
+        f"{workers} workers for {tasks} tasks: at most {tasks} work at once, yet the efficiency "
+        f"divides by {workers}; at most {tasks / workers:.2f} is reachable",
+    )
 
 
 def impossible_efficiency(

@@ -56,6 +56,44 @@ def test_usage_errors_exit_2_with_one_line(capsys, argv, message):
     assert len(lines) == ONE_LINE and message in lines[0], lines
 
 
+def test_one_path_for_two_outputs_is_refused_before_any_work(capsys, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "countdown",
+                "--check-only",
+                "--json",
+                str(out),
+                "--csv",
+                str(tmp_path / ".." / tmp_path.name / "out"),
+            ]
+        )
+        == 2
+    )
+    lines = _error_lines(capsys)
+    assert len(lines) == ONE_LINE and "--json and --csv name one file" in lines[0], lines
+    assert not out.exists()
+
+
+def test_a_size_below_a_recipes_smallest_is_refused_with_one_line_naming_it(capsys, write_recipe):
+    path = write_recipe(GOOD_RECIPE + "\n    MIN_SIZE = 4\n    VARIANTS = {'serial': serial}\n")
+    assert main([str(path), "--check-only", "--size", "3"]) == 2
+    lines = _error_lines(capsys)
+    assert len(lines) == ONE_LINE and f"--size 3 is below {path.stem}'s smallest size, 4" in lines[0], lines
+    assert main([str(path), "--check-only", "--size", "4"]) == 0
+
+
+def test_a_recipe_whose_input_is_not_reproducible_is_named(capsys, write_recipe):
+    unseeded = GOOD_RECIPE.replace("np.random.default_rng(seed)", "np.random.default_rng()")
+    path = write_recipe(unseeded + "\n    VARIANTS = {'serial': serial}\n")
+    assert main([str(path), "--check-only"]) == 0
+    err = capsys.readouterr().err
+    assert "make_input(size, seed=0) is not reproducible" in err and "Traceback" not in err
+    main([str(write_recipe(GOOD_RECIPE + "\n    VARIANTS = {'serial': serial}\n")), "--check-only"])
+    assert "reproducible" not in capsys.readouterr().err
+
+
 def test_unknown_recipe_lists_every_valid_name(capsys):
     assert main(["nope"]) == 2
     line = _error_lines(capsys)[0]
@@ -169,7 +207,8 @@ def test_the_readme_example_recipe_passes(tmp_path):
 def test_own_recipe_named_like_a_packaged_one_is_kept(capsys, tmp_path):
     folder = tmp_path / f"own_{os.getpid()}"
     folder.mkdir()
-    (folder / "countdown.py").write_text(textwrap.dedent(GOOD_RECIPE) + "\nVARIANTS = {'serial': serial}\n")
+    body = GOOD_RECIPE + "\n    VARIANTS = {'serial': serial}\n"
+    (folder / "countdown.py").write_text(textwrap.dedent(body))
     assert main(["list", "all", str(folder / "countdown.py")]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names.count("countdown") == 2

@@ -34,6 +34,36 @@ def test_shape_dtype_and_nan_mismatches_are_explained():
     assert compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0])).ok
 
 
+def test_equal_infinities_agree_and_an_infinite_reference_wants_the_same_infinity():
+    inf = np.array([np.inf, -np.inf, 1.0])
+    assert compare(inf, inf.copy()).ok  # inf - inf is NaN: it once made every variant a MISMATCH
+    assert compare(inf, inf + np.array([0, 0, 1e-12]), rtol=1e-9).ok
+    for wrong in ([1e308, -np.inf, 1.0], [-np.inf, -np.inf, 1.0], [np.nan, -np.inf, 1.0]):
+        assert not compare(inf, np.array(wrong), rtol=0.5).ok, wrong
+    assert not compare(np.array([1.0, 2.0]), np.array([1.0, np.inf]), rtol=0.5).ok
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [
+        (np.arange(3.0), np.arange(3)),  # a float reference does not take integers
+        (np.arange(3.0), np.arange(3) > 0),
+        (np.arange(3.0), np.arange(3.0) + 0j),
+        (np.arange(3) + 0j, np.arange(3.0)),
+        (np.array([True, False]), np.array([1, 0])),
+        (np.arange(3), np.arange(3.0)),
+    ],
+)
+def test_the_dtype_kind_must_match(expected, actual):
+    result = compare(expected, actual, rtol=1.0, atol=1.0)
+    assert not result.ok and "dtype" in result.detail
+
+
+def test_integer_kinds_agree_across_widths_and_signs():
+    assert compare(np.arange(3, dtype=np.int64), np.arange(3, dtype=np.uint8)).ok
+    assert compare(3, np.int32(3)).ok
+
+
 def test_one_thread_variants_run_at_one_worker_only():
     assert is_single_threaded("numba") and is_single_threaded("serial")
     assert not is_single_threaded("numba_threads")
@@ -96,3 +126,31 @@ def test_files_are_written_atomically(tmp_path, monkeypatch):
         export.write_text(target, '{"a": 2}')
     assert json.loads(target.read_text()) == {"a": 1}  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary left behind
+
+
+def test_the_header_says_what_the_core_count_caps_and_what_it_does_not():
+    from cookbook import environment, report
+
+    cores = environment.usable_cores()
+    line = report.header_lines(environment.collect())[1]
+    assert f"at most {cores}x faster than itself at 1 worker" in line and "'speedup' is over serial" in line
+
+
+def test_the_notes_say_which_steps_ran_in_process_and_which_pools_a_worker_thread_saw_limited():
+    from cookbook import report
+    from cookbook.results import Measurement, RecipeRun
+
+    run = RecipeRun("demo", None, 1, "small", {})
+    run.measurements = [
+        Measurement("joblib_processes", 1, "OK", in_caller=True),
+        Measurement("numpy_threads", 2, "OK", inner_threads=1, limited_pools=["openblas (libopenblas)"]),
+        Measurement("numba_threads", 2, "OK", inner_threads=1),
+    ]
+    lines = report.notes(run)
+    assert any(line.startswith("joblib_processes x1 ran in this process") for line in lines)
+    limited = [line for line in lines if line.startswith("BLAS limited to 1 thread")]
+    assert len(limited) == 2 and "OpenMP" not in " ".join(lines)
+    assert any("openblas (libopenblas); in numpy_threads x2" in line for line in limited)
+    assert any("no pool" in line and "numba_threads x2" in line for line in limited)
+    _, rows = report.table_rows(run)
+    assert rows[0][1] == "1 in-process" and rows[1][1] == "2"

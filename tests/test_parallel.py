@@ -1,185 +1,386 @@
-"""The parallel variants really run on several threads or processes at once.
+"""The parallel variants really run at once, and leave the GIL free where they say so.
 
-Each variant's kernel is swapped for one that waits until two callers are
-inside it together (see concurrency_probe.py): a variant that runs its
-chunks one after another fails with a timeout. Compiled kernels cannot be
-wrapped from Python, so for them the test checks the compile flags that let
-them run in parallel (``nogil``, ``parallel``).
+Checks of behaviour, not of names (see cookbook.probes), so that a variant
+that reaches its kernel another way (an alias, a wrapper, a kernel compiled
+without ``nogil``, ``range`` for ``prange``) cannot pass:
+
+- a variant whose hot loop leaves the GIL free (compiled ``nogil``, NumPy,
+  SciPy) or that runs in processes must have two threads, or two worker
+  processes, each busy for most of one 20 ms window at 2 workers: their CPU
+  times add up to more than the window, which no sequence of calls fakes;
+- a variant of Python code on threads cannot run at once under the GIL, so
+  it must have two of its threads inside the recipe's code at one instant
+  (its calling thread not counted);
+- at 1 worker, a Python thread beside a GIL-free variant keeps running, and
+  beside a GIL-bound one it stalls (``gil_probe``).
+
+The ``FOOLS`` recipe holds variants that passed the checks this file had
+before, each of which these checks now catch.
 """
 
-import importlib
-import sys
+import hashlib
+import statistics
+import textwrap
+import threading
+from functools import partial
 
-import numba
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from cookbook import probes
+from cookbook.backends import runs_on_backends
+from cookbook.environment import gil_enabled, usable_cores
+from cookbook.measure import _inner_threads, run_recipe
+from cookbook.options import MODES, RunOptions
 from cookbook.recipe import is_single_threaded, load, load_all
-from cookbook.timing import shutdown_process_pool
-from tests.concurrency_probe import OverlapBarrier
+from cookbook.timing import shutdown_process_pool, time_call
 
-# The module-level function each variant hands to its threads or processes.
-KERNELS = {
-    "black_scholes": {
-        "python_threads": "call_prices",
-        "numpy_threads": "call_prices_numpy",
-        "numba_threads": "call_prices_numba",
-        "joblib_processes": "call_prices_lists",
-    },
-    "count_primes": {
-        "python_threads": "count_primes",
-        "numpy_threads": "count_primes_numpy",
-        "numba_threads": "count_primes_numba",
-        "numba_threads_static": "count_primes_numba",
-        "joblib_processes": "count_primes",
-    },
-    "countdown": {
-        "python_threads": "countdown",
-        "numba_threads": "countdown_numba",
-        "joblib_processes": "countdown",
-    },
-    "fft_batch": {
-        "python_threads": "fft_chunk",
-        "numpy_threads": "fft_numpy",
-        "numba_threads": "fft_rows_numba",
-        "scipy_threads": "fft_scipy",
-        "joblib_processes": "fft_chunk",
-    },
-    "file_checksums": {
-        "python_threads": "checksum",
-        "python_threads_small_blocks": "checksum",
-        "joblib_processes": "checksum",
-    },
-    "heat_stencil": {
-        "python_threads": "heat_rows",
-        "python_threads_pinned": "heat_rows",
-        "numpy_threads": "heat_rows_numpy",
-        "numba_threads": "heat_rows_numba",
-        "scipy_threads": "heat_rows_scipy",
-        "joblib_processes": "_band_step",
-        "memmap_processes": "_band_step_shared",
-    },
-    "histogram": {
-        "python_threads": "bin_counts",
-        "numpy_threads": "bin_counts_numpy",
-        "numba_threads": "bin_counts_numba",
-        "joblib_processes": "_python_counts",
-    },
-    "mandelbrot": {
-        "python_threads": "escape_counts",
-        "numpy_threads": "escape_counts_numpy",
-        "numba_threads": "escape_counts_numba",
-        "joblib_processes": "_band_counts",
-    },
-    "matmul_blas": {
-        "python_threads": "product_python",
-        "numpy_threads": "product_blas",
-        "numpy_threads_oversubscribed": "product_blas",
-        "numpy_processes": "product_blas",
-        "numba_threads": "matmul_numba",
-        "joblib_processes": "product_python",
-    },
-    "monte_carlo_pi": {
-        "python_threads": "count_inside",
-        "numpy_threads": "count_inside_numpy",
-        "numba_threads": "count_inside_numba",
-        "joblib_processes": "count_inside",
-    },
-    "pairwise_distances": {
-        "python_threads": "nearest_distances",
-        "numpy_threads": "nearest_distances_numpy",
-        "numba_threads": "nearest_distances_numba",
-        "scipy_threads": "nearest_distances_scipy",
-        "joblib_processes": "block_distances",
-    },
-    "quad_callback": {
-        "python_threads": "integrate_chunk",
-        "numpy_threads": "fixed_rule_numpy",
-        "numba_threads": "integrate_chunk",
-        "joblib_processes": "integrate_chunk",
-    },
-    "sort_chunks": {
-        "python_threads": "sort_run",
-        "numpy_threads": "sort_run_numpy",
-        "numba_threads": "sort_run_numba",
-        "joblib_processes": "_python_sort",
-    },
-    "stream_triad": {
-        "python_threads": "triad_sum",
-        "numpy_threads": "triad_sum_numpy",
-        "numba_threads": "triad_sum_numba",
-        "joblib_processes": "triad_sum_lists",
-        "numpy_processes": "triad_sum_new",
-    },
+pytestmark = [
+    pytest.mark.skipif(not probes.probes_supported(), reason="needs per-thread CPU times from /proc"),
+    pytest.mark.skipif(usable_cores() < 2, reason="two threads cannot run at once on one core"),
+]
+
+# Thread variants that hold the GIL: Python code (``python_*``), and these, for the lesson they teach.
+HOLDS_THE_GIL = {
+    ("quad_callback", "numba_threads"): "scipy's quad holds the GIL around its compiled callback"
 }
-PRANGE_KERNELS = {
-    "black_scholes": "_call_prices_prange",
-    "count_primes": "_count_primes_prange",
-    "countdown": "_countdown_prange",
-    "fft_batch": "_fft_rows_prange",
-    "heat_stencil": "_heat_prange",
-    "histogram": "_bin_counts_prange",
-    "mandelbrot": "_escape_counts_prange",
-    "matmul_blas": "_matmul_prange",
-    "monte_carlo_pi": "_count_inside_prange",
-    "pairwise_distances": "_nearest_distances_prange",
-    "sort_chunks": "_sort_chunks_prange",
-    "stream_triad": "_triad_sum_prange",
+RELEASES_THE_GIL = {("file_checksums", "python_threads"): "hashlib drops the GIL for blocks of 2 KiB or more"}
+IN_BETWEEN = {  # the GIL probe's share is neither near 0 nor near 1: not asserted
+    ("file_checksums", "python_threads_small_blocks"): "its reads drop the GIL and its hashing keeps it",
 }
-# Variants that hand the parallelism to a library call: (module, function, keyword that sets its threads).
-DELEGATED = {
-    "fft_batch": {"scipy_workers": ("scipy.fft", "fft", "workers")},
+# Variants whose workers barely overlap, for the lesson they teach: two must still work in one window.
+BARELY_OVERLAP = {
+    ("heat_stencil", "numba_threads"): "a step's compiled work is short beside the pool's hand-off per step",
+    ("heat_stencil", "joblib_processes"): "every step pickles the bands to the workers and back",
+    ("heat_stencil", "memmap_processes"): "every step hands the bands to the workers and back",
+    ("matmul_blas", "numpy_processes"): "pickling a 150x150 product's arrays costs more than the product",
+    ("stream_triad", "numpy_processes"): "pickling a chunk's arrays costs more than its triad",
+    ("stream_triad", "joblib_processes"): "pickling a chunk's values back costs about what its triad does",
 }
-CASES = [(name, variant) for name, kernels in KERNELS.items() for variant in kernels]
+HELD = 0.5  # a GIL-bound variant holds the GIL at least this share of a call; a GIL-free one less
+AT_ONCE = 1.3  # cores busy in one window: two threads side by side for at least 30% of it
+CALL_S = 0.25  # a process variant's input grows until a call at 2 workers lasts this long
+WATCH_S = 0.15  # how long each probe watches a variant's calls
+
+CASES = [
+    (recipe.name, variant)
+    for recipe in load_all()
+    for variant in recipe.variants
+    if not is_single_threaded(variant)
+]
+THREAD_CASES = [case for case in CASES if not runs_on_backends(case[1]) and case not in IN_BETWEEN]
 
 
-def test_every_parallel_variant_is_probed():
-    for recipe in load_all():
-        parallel = {v for v in recipe.variants if not is_single_threaded(v)}
-        probed = set(KERNELS.get(recipe.name, {})) | set(DELEGATED.get(recipe.name, {}))
-        if recipe.name in PRANGE_KERNELS:
-            probed.add("numba_prange")
-        assert parallel == probed, f"{recipe.name}: list its parallel kernels in {__file__}"
+def holds_the_gil(recipe_name, variant):
+    """Whether the variant's work holds the GIL (on a GIL build), by the lesson it teaches."""
+    case = (recipe_name, variant)
+    python = variant.startswith("python_") and case not in RELEASES_THE_GIL
+    return (python or case in HOLDS_THE_GIL) and gil_enabled()
+
+
+def _overlapped(seen, *, processes, barely):
+    """Whether the probe saw two at once (or, for a variant that barely overlaps, two working)."""
+    if barely:
+        return (seen.children_working if processes else seen.threads_working) >= 2
+    return (seen.peak_child_cores if processes else seen.peak_cores) >= AT_ONCE
+
+
+_inputs = {}
+
+
+def _input(recipe, size):
+    if (recipe.name, size) not in _inputs:
+        _inputs.clear()  # one input at a time: the large ones are hundreds of MB
+        _inputs[(recipe.name, size)] = recipe.make_input(size)
+    return _inputs[(recipe.name, size)]
+
+
+def input_for(recipe, variant):
+    """The input to probe a variant on.
+
+    GIL-free thread variants get the large one, so that their kernels
+    outweigh the Python around them; Python code on threads the small one
+    (``threads_inside`` sees turns however short the tasks); process
+    variants the smallest from ``small`` up on which a call lasts ``CALL_S``.
+    """
+    if not runs_on_backends(variant):
+        gil_bound = holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN
+        data = _input(recipe, recipe.sizes["small" if gil_bound else "large"])
+        recipe.variants[variant](data, 2)  # JIT compile
+        return data
+    size = recipe.sizes["small"]
+    while True:
+        data = _input(recipe, size)
+        call = partial(recipe.variants[variant], data, 2)
+        call()  # pool start
+        if size * 4 > recipe.sizes["large"] or time_call(call)[1] >= CALL_S:
+            return data
+        size *= 4
+
+
+def parallel_problem(recipe, variant, tries=3):
+    """Why the variant did not run two at once at 2 workers in any of ``tries`` watches, or None.
+
+    One watch that saw two at once is enough: no variant that runs one at a
+    time can show it, while a busy moment can hide it from a true one.
+    """
+    call = partial(recipe.variants[variant], input_for(recipe, variant), 2)
+    problem = None
+    for _ in range(tries):
+        problem = _watch(recipe, variant, call)
+        if problem is None:
+            return None
+    return problem
+
+
+def _watch(recipe, variant, call):
+    barely = (recipe.name, variant) in BARELY_OVERLAP
+    if runs_on_backends(variant):
+        seen = probes.concurrency_probe(call, min_s=WATCH_S)
+        if _overlapped(seen, processes=True, barely=barely):
+            return None
+        return (
+            f"{seen.children_working} worker processes worked, keeping {seen.peak_child_cores:.2f} cores busy"
+        )
+    inside = probes.threads_inside(call, str(recipe.path), min_s=WATCH_S)
+    if holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN:
+        return (
+            None if inside >= 2 else f"at most {inside} of its threads were inside {recipe.path.name} at once"
+        )
+    seen = probes.concurrency_probe(call, min_s=WATCH_S)
+    if _overlapped(seen, processes=False, barely=barely) or inside >= 2:
+        return None
+    busy = f"{seen.threads_working} threads worked, keeping {seen.peak_cores:.2f} cores busy"
+    return f"{busy}, and at most {inside} of its threads were in its code at once"
+
+
+def gil_problem(recipe, variant):
+    """Why the GIL probe disagrees with what the variant should do (median of 3 if so), or None."""
+    call = partial(recipe.variants[variant], input_for(recipe, variant), 1)
+    with threadpool_limits(limits=1, user_api="blas"):  # the probe's thread needs a core of its own
+        held = probes.gil_probe(call, min_s=WATCH_S).held
+        if (held >= HELD) != holds_the_gil(recipe.name, variant):  # a busy moment, or the variant?
+            held = statistics.median([held, *(probes.gil_probe(call, min_s=WATCH_S).held for _ in range(2))])
+    if (held >= HELD) == holds_the_gil(recipe.name, variant):
+        return None
+    return f"held the GIL {held:.0%} of the time"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workers():
+    shutdown_process_pool()  # worker processes of an earlier test would count as this one's
+    yield
+    shutdown_process_pool()
 
 
 @pytest.mark.parametrize(("name", "variant"), CASES)
-def test_variant_runs_two_calls_at_once(name, variant, tmp_path, monkeypatch):
-    recipe = load(name)
-    module = sys.modules[f"recipes.{name}"]
-    kernel_name = KERNELS[name][variant]
-    distinct = "process" if variant.endswith("_processes") else "thread"
-    probe = OverlapBarrier(getattr(module, kernel_name), tmp_path, parties=2, distinct=distinct)
-    monkeypatch.setattr(module, kernel_name, probe)
-    shutdown_process_pool()  # new workers import this test's probe module afresh
-    data = recipe.make_input(recipe.sizes["small"])
-    recipe.variants[variant](data, 2)
+def test_variant_runs_two_at_once(name, variant):
+    problem = parallel_problem(load(name), variant)
+    assert problem is None, f"{name}.{variant} x2: {problem}"
+
+
+@pytest.mark.skipif(not gil_enabled(), reason="no GIL to probe")
+@pytest.mark.parametrize(("name", "variant"), THREAD_CASES)
+def test_variant_holds_or_drops_the_gil_as_it_should(name, variant):
+    problem = gil_problem(load(name), variant)
+    assert problem is None, f"{name}.{variant} x1: {problem}"
+
+
+FOOLS = '''
+    """Variants that look parallel by name and are not."""
+
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numba
+    import numpy as np
+    from joblib import Parallel, delayed
+
+    SIZES = {"small": 4_000_000, "large": 4_000_000}
+    N_TASKS = 8
+
+
+    def make_input(size, seed=0):
+        return np.array_split(np.random.default_rng(seed).random(size), N_TASKS)
+
+
+    def total(chunk):
+        value = 0.0
+        for x in chunk:
+            value += x * x
+        return value
+
+
+    total_numba = numba.njit(nogil=True)(total)
+    add_up = total  # an alias of the kernel
+
+
+    @numba.njit(nogil=True)
+    def heavy(chunk):
+        value = 0.0
+        for _ in range(50):  # the same answer, more work: calls long enough to watch
+            value = total_numba(chunk[:20_000])
+        return value
+
+
+    @numba.njit  # without nogil
+    def heavy_keeping_the_gil(chunk):
+        value = 0.0
+        for _ in range(50):
+            value = total_numba(chunk[:20_000])
+        return value
+
+
+    def serial(chunks, n_workers):
+        return sum(total(c[:20_000].tolist()) for c in chunks)
+
+
+    def python_threads(chunks, n_workers):  # a serial loop through an alias
+        return sum(add_up(c[:20_000].tolist()) for c in chunks)
+
+
+    def python_threads_target_called(chunks, n_workers):  # Thread(target=work(args)): work runs here
+        results = []
+        threads = [threading.Thread(target=results.append(add_up(c[:20_000].tolist()))) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(results)
+
+
+    def _wrapped(chunk):
+        return heavy_keeping_the_gil(chunk)
+
+
+    def numba_threads(chunks, n_workers):  # threads, but the kernel keeps the GIL
+        with ThreadPoolExecutor(n_workers) as pool:
+            return sum(pool.map(_wrapped, chunks))
+
+
+    @numba.njit(parallel=True)
+    def _range_not_prange(chunks_2d, out):
+        for i in range(chunks_2d.shape[0]):  # range where prange was meant
+            out[i] = heavy(chunks_2d[i])
+        return out.sum()
+
+
+    def numba_prange(chunks, n_workers):
+        numba.set_num_threads(n_workers)
+        rows = np.stack([c[:20_000] for c in chunks])  # equal rows for a 2-D array
+        return _range_not_prange(rows, np.empty(len(chunks)))
+
+
+    def numba_threads_one_at_a_time(chunks, n_workers):  # a thread per chunk, each joined at once
+        results = []
+        for c in chunks:
+            t = threading.Thread(target=lambda c=c: results.append(heavy(c)))
+            t.start()
+            t.join()
+        return sum(results)
+
+
+    def joblib_processes(chunks, n_workers):  # n_jobs fixed at 1: no worker process at all
+        return sum(Parallel(n_jobs=1)(delayed(total)(c[:20_000].tolist()) for c in chunks))
+
+
+    VARIANTS = {
+        "serial": serial,
+        "python_threads": python_threads,
+        "python_threads_target_called": python_threads_target_called,
+        "numba_threads": numba_threads,
+        "numba_prange": numba_prange,
+        "numba_threads_one_at_a_time": numba_threads_one_at_a_time,
+        "joblib_processes": joblib_processes,
+    }
+'''
+
+
+@pytest.fixture(scope="module")
+def fools(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fools") / "fooling_recipe.py"
+    path.write_text(textwrap.dedent(FOOLS))
+    return load(str(path))
 
 
 @pytest.mark.parametrize(
-    ("name", "variant"), [(name, variant) for name, variants in DELEGATED.items() for variant in variants]
+    "variant",
+    [
+        "python_threads",
+        "python_threads_target_called",
+        "numba_threads",
+        "numba_prange",
+        "numba_threads_one_at_a_time",
+        "joblib_processes",
+    ],
 )
-def test_delegated_variant_asks_the_library_for_its_workers(name, variant, monkeypatch):
-    module_name, function_name, keyword = DELEGATED[name][variant]
-    library = importlib.import_module(module_name)
-    real, asked = getattr(library, function_name), []
-
-    def spy(*args, **kwargs):
-        asked.append(kwargs.get(keyword))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(library, function_name, spy)
-    recipe = load(name)
-    recipe.variants[variant](recipe.make_input(recipe.sizes["small"]), 2)
-    assert asked and set(asked) == {2}
+def test_a_variant_parallel_in_name_only_is_caught(fools, variant):
+    data = fools.make_input(fools.sizes["small"])
+    assert fools.variants[variant](data, 2) == pytest.approx(fools.variants["serial"](data, 1))
+    problems = [parallel_problem(fools, variant)]
+    if gil_enabled() and not runs_on_backends(variant):
+        problems.append(gil_problem(fools, variant))
+    assert any(problems), f"{variant} passed every check"
 
 
-@pytest.mark.parametrize("name", sorted(KERNELS))
-def test_compiled_kernels_can_run_in_parallel(name):
-    module = sys.modules[f"recipes.{name}"]
-    compiled = [k for k in KERNELS[name].values() if hasattr(getattr(module, k), "targetoptions")]
-    assert all(getattr(module, k).targetoptions.get("nogil") is True for k in compiled)
-    if name not in PRANGE_KERNELS:
-        return
-    assert getattr(module, PRANGE_KERNELS[name]).targetoptions.get("parallel") is True
-    recipe = load(name)
-    recipe.variants["numba_prange"](recipe.make_input(recipe.sizes["small"]), 2)
-    assert numba.threading_layer() in ("tbb", "omp", "workqueue")  # raises if no parallel region ran
+@pytest.mark.skipif(not gil_enabled(), reason="no GIL to probe")
+def test_the_report_records_the_gil_held_by_each_one_worker_thread_step(fools):
+    options = RunOptions(size="small", workers=(1, 2), sampling=MODES["quick"])
+    run = run_recipe(fools, options)
+    by_step = {(m.variant, m.workers): m for m in run.measurements}
+    assert by_step[("serial", 1)].gil_held >= HELD  # Python code: nearly all
+    assert by_step[("numba_threads", 1)].gil_held >= HELD  # compiled without nogil
+    assert by_step[("numba_threads_one_at_a_time", 1)].gil_held < HELD  # nogil
+    assert by_step[("numba_threads", 2)].gil_held is None  # probed at 1 worker only
+    assert by_step[("joblib_processes", 1)].gil_held is None  # one GIL per process: not probed
+    assert by_step[("joblib_processes", 1)].in_caller  # joblib ran n_jobs=1 in this process
+    assert not by_step[("numba_threads", 1)].in_caller
+
+
+def test_threads_that_take_every_core_without_the_gil_do_not_read_as_holding_it():
+    """The probe's thread then waits for a core, not for the GIL: its run-queue wait is taken out."""
+    block = bytes(32 * 2**20)  # hashlib lets go of the GIL for blocks this large
+
+    def call():
+        threads = [threading.Thread(target=hashlib.sha256, args=(block,)) for _ in range(2 * usable_cores())]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    readings = [probes.gil_probe(call, min_s=0.1).held for _ in range(5)]
+    assert statistics.median(readings) < HELD / 5, readings
+
+
+def test_a_process_variant_that_starts_workers_is_not_in_the_caller():
+    recipe = load("countdown")
+    run = run_recipe(
+        recipe, RunOptions(size="small", workers=(1, 2), variants=("joblib_processes",), check_only=True)
+    )
+    by_workers = {m.workers: m for m in run.measurements if m.variant == "joblib_processes"}
+    assert by_workers[1].in_caller and not by_workers[2].in_caller
+
+
+def _pools(user_api):
+    return {f"{p['internal_api']} ({p['prefix']})" for p in threadpool_info() if p["user_api"] == user_api}
+
+
+def test_the_inner_blas_limit_holds_in_a_thread_the_variant_starts():
+    with _inner_threads(1):
+        seen = probes.pools_limited_in_a_new_thread(1)
+    assert _pools("blas") and set(seen) == _pools("blas")
+
+
+def test_an_openmp_limit_set_here_does_not_reach_a_new_thread_so_it_is_not_claimed():
+    mandelbrot = load("mandelbrot")
+    mandelbrot.variants["numba_prange"](
+        mandelbrot.make_input(mandelbrot.sizes["small"]), 2
+    )  # numba's runtime
+    if not _pools("openmp"):
+        pytest.skip("no OpenMP runtime loaded")
+    with threadpool_limits(limits=1, user_api="openmp"):
+        seen = probes.pools_limited_in_a_new_thread(1)
+    defaults = [p for p in threadpool_info() if p["user_api"] == "openmp" and p["num_threads"] > 1]
+    if not defaults:
+        pytest.skip("the OpenMP runtime's default is one thread: a limit of 1 cannot be told apart")
+    assert not set(seen) & _pools("openmp"), seen

@@ -80,6 +80,7 @@ def test_steps_are_sampled_in_rounds_of_every_step_in_a_varied_order(write_recip
     recipe = load(str(write_recipe(GOOD_RECIPE + RECORDING)))
     options = RunOptions(size="small", workers=(1, 2), sampling=EXACT.replace(min_rounds=6, max_rounds=6))
     monkeypatch.setattr(measure, "warm_up", lambda call, **_: [timing.time_call(call)[1]])
+    monkeypatch.setattr(measure, "_gil_held", lambda *_: None)  # its calls are not the ones counted here
     run = run_recipe(recipe, options)
     assert [(m.variant, m.workers, m.status) for m in run.measurements] == [
         ("serial", 1, "OK"),
@@ -109,14 +110,14 @@ def test_a_step_whose_process_pool_was_replaced_is_warmed_up_again(write_recipe,
 
 def test_a_step_stops_once_its_interval_is_narrow_enough_or_its_budget_is_spent(monkeypatch):
     precise = measure._Step(
-        Measurement("numba", 1, "OK"), call=lambda: None, inner_limit=None, watches_pool=False
+        Measurement("numba", 1, "OK"), call=lambda: None, check=None, inner_limit=None, watches_pool=False
     )
     precise.measurement.samples = [Sample(r, 1.0 + 0.001 * r, 1) for r in range(6)]
     measure._maybe_stop(precise, MODES["default"])
     assert precise.measurement.stopped == "precision" and not precise.active
 
     noisy = measure._Step(
-        Measurement("numba", 2, "OK"), call=lambda: None, inner_limit=None, watches_pool=False
+        Measurement("numba", 2, "OK"), call=lambda: None, check=None, inner_limit=None, watches_pool=False
     )
     noisy.measurement.samples = [Sample(r, t, 1) for r, t in enumerate([1.0, 1.6, 0.7, 1.3, 0.9, 1.5])]
     noisy.spent_s = 0.5
@@ -257,3 +258,66 @@ def test_the_header_says_when_the_load_of_other_processes_is_unknown(monkeypatch
     monkeypatch.setattr(load, "snapshot", lambda **_: None)  # as on a system without /proc
     line = report.method_line(MODES["default"], environment.collect())
     assert "unknown here (no /proc/stat)" in line
+
+
+CACHING = """
+    _cache = {}
+
+
+    def cached(data, n_workers):  # right on the first call, then a stale answer at no cost
+        if "answer" in _cache:
+            return _cache["answer"] + 1
+        _cache["answer"] = serial(data, n_workers)
+        return _cache["answer"]
+
+
+    VARIANTS = {"serial": serial, "cached": cached}
+"""
+
+
+def test_a_variant_whose_later_calls_return_a_wrong_answer_is_a_mismatch(write_recipe):
+    recipe = load(str(write_recipe(GOOD_RECIPE + CACHING)))
+    run = run_recipe(recipe, RunOptions(size="small", workers=(1,), sampling=EXACT))
+    cached = run.measurements[1]
+    assert cached.status == "MISMATCH" and "last timed call" in cached.detail
+    assert run.measurements[0].status == "OK"
+
+
+def test_a_variant_that_writes_into_the_reference_cannot_make_itself_agree(write_recipe):
+    shared = """
+    OUT = np.zeros(8, dtype=np.int64)
+
+
+    def serial(data, n_workers):  # returns a buffer that later variants write into
+        OUT[:] = data * data
+        return OUT
+
+
+    def wrong_in_place(data, n_workers):
+        OUT[:] = data
+        return OUT
+
+
+    VARIANTS = {"serial": serial, "wrong_in_place": wrong_in_place}
+    """
+    recipe = load(str(write_recipe(GOOD_RECIPE + shared)))
+    run = run_recipe(recipe, RunOptions(size="small", workers=(1,), check_only=True))
+    assert [m.status for m in run.measurements] == ["OK", "MISMATCH"]
+
+
+def test_more_workers_than_tasks_are_flagged_with_the_efficiency_they_can_reach():
+    one = _measurement("numba_threads", 1, [0.100, 0.101, 0.099, 0.100, 0.102, 0.100])
+    many = _measurement("numba_threads", 64, [0.007] * 6)
+    run = _run(_measurement("serial", 1, [1.0] * 6), one, many)
+    run.tasks = 16
+    flags = [f for f in run.flags(many) if f.kind == "idle"]
+    assert len(flags) == 1 and "64 workers for 16 tasks" in flags[0].reason and "0.25" in flags[0].reason
+    assert not [f for f in run.flags(one) if f.kind == "idle"]
+    run.tasks = None  # a recipe that does not say
+    assert not [f for f in run.flags(many) if f.kind == "idle"]
+
+
+def test_a_recipes_task_count_reaches_its_runs_and_json(write_recipe):
+    recipe = load(str(write_recipe(GOOD_RECIPE + "\n    N_TASKS = 3\n    VARIANTS = {'serial': serial}\n")))
+    run = run_recipe(recipe, RunOptions(size="small", workers=(1,), check_only=True))
+    assert recipe.tasks == 3 and run.tasks == 3 and run.as_dict()["tasks"] == 3
