@@ -44,7 +44,8 @@ __all__ = [
 Activate = Callable[[], contextlib.AbstractContextManager[Any]]
 OnStep = Callable[[str, str, int, str], None]  # recipe, variant, workers, what it is doing
 OnMeasured = Callable[[RecipeRun, Measurement], None]
-GIL_PROBE_S = 0.1  # how long the GIL probe watches a step's calls
+GIL_PROBE_S = 0.05  # how long the GIL probe watches a step's calls, per reading
+GIL_READINGS = 3  # readings per step, of which the median is reported
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 
@@ -363,7 +364,7 @@ def _gil_held(variant: str, workers: int, call: Callable[[], Any]) -> float | No
     if workers != 1 or runs_on_backends(split(variant)[0]) or not gil_enabled() or usable_cores() < 2:
         return None
     with threadpool_limits(limits=1, user_api="blas"):
-        return round(gil_probe(call, min_s=GIL_PROBE_S).held, 3)
+        return round(gil_probe(call, min_s=GIL_PROBE_S, readings=GIL_READINGS).held, 3)
 
 
 def _activated(activate: Activate, call: Callable[[], Any]) -> Any:

@@ -60,15 +60,20 @@ class GilReading:
     """How much of a call's time a Python thread beside it waited for the GIL."""
 
     held: float  # share of the call's time the call's threads held the GIL (0 to 1)
-    idle_stalled: float  # the waits with nothing running beside it: the probe's own noise
     seconds: float  # how long the call was watched
 
 
-def gil_probe(call: Callable[[], Any], *, min_s: float = 0.2) -> GilReading:
-    """Call ``call`` (repeatedly, for at least ``min_s``) beside the probe's thread; see the module."""
-    baseline = _stalled_share(lambda: time.sleep(0.05), 0.05)
-    held = _stalled_share(call, min_s)
-    return GilReading(max(0.0, held.share - baseline.share), baseline.share, held.seconds)
+def gil_probe(call: Callable[[], Any], *, min_s: float = 0.2, readings: int = 1) -> GilReading:
+    """Call ``call`` (repeatedly, for at least ``min_s``) beside the probe's thread; see the module.
+
+    With ``readings`` > 1, the median of that many. Nothing is subtracted for
+    the probe's own waits with nothing beside it: on a virtual machine they
+    come in bursts (the host's, unseen in this one's run queue), so another
+    window's figure does not tell this one's; a burst can only raise a reading.
+    """
+    held = sorted((_stalled_share(call, min_s) for _ in range(readings)), key=lambda s: s.share)
+    median = held[len(held) // 2]
+    return GilReading(median.share, median.seconds)
 
 
 @dataclass(frozen=True)

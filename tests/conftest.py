@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "4")
+# Idle OpenMP threads sleep instead of spinning, so that a probe's CPU time counts only work
+# (libgomp reads it when numba's prange first loads it).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _serial_number = count()
 
