@@ -313,7 +313,7 @@ def _set_up(
             call_start = time.perf_counter()
             result = step.call()
             measurement.first_s = time.perf_counter() - start
-            measurement.in_caller = _ran_in_caller(variant, workers, children_before, call_start)
+            measurement.in_caller = _ran_in_caller(variant, children_before, call_start)
             if limit is not None:
                 measurement.limited_pools = pools_limited_in_a_new_thread(limit)
         except Exception as error:
@@ -344,7 +344,7 @@ def _set_up(
     return step, result
 
 
-def _ran_in_caller(variant: str, workers: int, children_before: float | None, call_start: float) -> bool:
+def _ran_in_caller(variant: str, children_before: float | None, call_start: float) -> bool:
     """Whether a process variant's call left its work to this process (joblib runs n_jobs=1 so)."""
     if not runs_on_backends(split(variant)[0]) or children_before is None:
         return False

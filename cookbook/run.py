@@ -285,11 +285,12 @@ OUTPUTS = ("json", "markdown", "csv")
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse output paths before any work starts: each must be writable, and none given twice."""
-    given = {option: getattr(args, option) for option in OUTPUTS if getattr(args, option)}
-    for option, path in given.items():
-        _check_output_path(option, path, args.force)
     seen: dict[Path, str] = {}
-    for option, path in given.items():
+    for option in OUTPUTS:
+        path = getattr(args, option)
+        if not path:
+            continue
+        _check_output_path(option, path, args.force)
         other = seen.setdefault(path.resolve(), option)
         if other != option:
             raise UsageError(f"--{other} and --{option} name one file, {path}: give each its own")
