@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import statistics
 import time
@@ -30,6 +31,7 @@ __all__ = [
     "BackendError",
     "check_scheduler",
     "joblib_backend",
+    "local_cluster",
     "on_backend",
     "require",
     "runs_on_backends",
@@ -110,19 +112,12 @@ def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> 
     if backend != "dask" or workers == 1:  # joblib runs n_jobs=1 in the calling process, on any backend
         yield Backend(None, contextlib.nullcontext)
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
     from joblib import parallel_config
 
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            cluster = local_cluster(workers)
             stack.callback(cluster.close)
             client = stack.enter_context(Client(cluster, set_as_default=False))  # type: ignore[no-untyped-call]
         else:
@@ -141,6 +136,34 @@ def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> 
         )
         # workers=: the tasks go to those workers only, so a step's worker count holds on any cluster
         yield Backend(description, partial(parallel_config, backend="dask", client=client, workers=chosen))
+
+
+def local_cluster(workers: int) -> Any:
+    """A ``LocalCluster`` on 127.0.0.1 of ``workers`` single-threaded worker processes, started.
+
+    Starting it leaves this process's environment as it found it. distributed
+    hands its ``pre-spawn-environ`` (``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``,
+    ``OPENBLAS_NUM_THREADS=1``, ...) to the worker processes by writing it into
+    ``os.environ`` here, and leaves it there: a pool started later in this
+    process or its children would read it and run on one thread (scipy.fft's,
+    since SciPy 1.18, sized at its first call, ignores ``workers=`` beyond it).
+    """
+    from distributed import LocalCluster
+
+    before = dict(os.environ)
+    try:
+        return LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    finally:
+        for name in os.environ.keys() - before.keys():
+            del os.environ[name]
+        os.environ.update(before)
 
 
 def _noop(value: int) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cookbook.backends import local_cluster
 from cookbook.run import main
 from tests.conftest import GOOD_RECIPE, processes_with
 
@@ -91,14 +92,16 @@ def _run_on_cluster(cluster, out_json):
     return status, _rows(json.loads(out_json.read_text()))["joblib_processes@dask", 2]
 
 
-def _local_cluster(workers):
-    return distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    )
+def test_starting_a_local_cluster_leaves_the_environment_as_it_was():
+    before = dict(os.environ)
+    with local_cluster(2) as cluster, distributed.Client(cluster) as client:
+        assert dict(os.environ) == before  # distributed's pre-spawn-environ wrote OMP_NUM_THREADS=1 here
+        seen = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))
+        assert list(seen.values()) == ["1", "1"]  # while its workers keep it
 
 
 def test_an_existing_cluster_is_used_and_left_running(tmp_path):
-    with _local_cluster(2) as cluster:
+    with local_cluster(2) as cluster:
         status, row = _run_on_cluster(cluster, tmp_path / "existing.json")
         assert status == 0
         assert row["status"] == "OK"
@@ -108,7 +111,7 @@ def test_an_existing_cluster_is_used_and_left_running(tmp_path):
 
 
 def test_more_workers_than_the_cluster_has_is_an_error_in_the_row(tmp_path):
-    with _local_cluster(1) as cluster:
+    with local_cluster(1) as cluster:
         status, row = _run_on_cluster(cluster, tmp_path / "small_cluster.json")
         assert status == 1
         assert row["status"] == "ERROR" and "has 1 workers, not 2" in row["detail"]

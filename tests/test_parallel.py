@@ -102,14 +102,16 @@ def _input(recipe, size):
 def input_for(recipe, variant):
     """The input to probe a variant on.
 
-    Python code on threads gets the small one (``threads_inside`` sees turns
-    however short the tasks); GIL-free thread variants the large one, or
+    Python code on threads gets the medium one (on the small one a task can
+    end within its turn at the GIL: on 3.13, heat_stencil's 4-row bands were
+    seen one at a time in every watch, and its 8 hand-offs per step left the
+    GIL free a third of the time); GIL-free thread variants the large one, or
     up to 4 times larger until a call lasts ``SHORT_CALL_S``, so that their
     kernels outweigh the pool around them; process variants the smallest
     from ``small`` up on which a call lasts ``CALL_S``.
     """
     if holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN:
-        return _input(recipe, recipe.sizes["small"])
+        return _input(recipe, recipe.size_of("medium"))
     if runs_on_backends(variant):
         return _grown(recipe, variant, recipe.sizes["small"], recipe.sizes["large"], CALL_S)
     return _grown(recipe, variant, recipe.sizes["large"], 4 * recipe.sizes["large"], SHORT_CALL_S)
