@@ -17,7 +17,15 @@ from typing import Any
 from cookbook import report
 from cookbook.results import RecipeRun
 
-__all__ = ["SCHEMA_VERSION", "to_csv", "to_json", "to_markdown", "write_bytes", "write_text"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "recipe_markdown",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "write_bytes",
+    "write_text",
+]
 
 SCHEMA_VERSION = 2  # 2: calibrated samples in rounds, intervals and flags (1: repeats_s)
 CSV_COLUMNS = (
@@ -80,15 +88,23 @@ def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: boo
     method = [report.method_line(runs[0].sampling, env)] if runs and runs[0].sampling else []
     lines += [f"- {line}" for line in [*report.header_lines(env), *method, report.pools_line(env)]]
     for run in runs:
-        columns, rows = report.table_rows(run, _bandwidth(env))
-        lines += ["", f"## {run.recipe} (size {run.size_label} = {run.size})", ""]
-        lines.append("| " + " | ".join(columns) + " |")
-        lines.append(
-            "|" + "|".join("---" if c in ("variant", "agreement") else "---:" for c in columns) + "|"
-        )
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-        lines += [f"\n{line}" for line in report.notes(run)]
+        lines += [
+            "",
+            f"## {run.recipe} (size {run.size_label} = {run.size})",
+            "",
+            recipe_markdown(run, _bandwidth(env)),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def recipe_markdown(run: RecipeRun, bandwidth: float | None) -> str:
+    """One recipe's table and the notes under it."""
+    columns, rows = report.table_rows(run, bandwidth)
+    lines = ["| " + " | ".join(columns) + " |"]
+    lines.append("|" + "|".join("---" if c in ("variant", "agreement") else "---:" for c in columns) + "|")
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines += [f"\n{line}" for line in report.notes(run)]
+    return "\n".join(lines)
 
 
 def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:

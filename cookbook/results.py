@@ -104,6 +104,23 @@ class RecipeRun:
     thread_pools: dict[str, Any] | None = None  # the native pools of the process that ran it
     tasks: int | None = None  # the recipe's N_TASKS: how many tasks its parallel variants split into
 
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> RecipeRun:
+        """A run read back from a results file (``as_dict``; the derived figures are computed again)."""
+        sampling = record.get("sampling")
+        return cls(
+            recipe=record["recipe"],
+            path=Path(record["path"]),
+            size=record["size"],
+            size_label=record["size_label"],
+            not_applicable=record["not_applicable"],
+            sampling=None if sampling is None else Sampling(**sampling),
+            measurements=[Measurement.from_dict(m) for m in record["measurements"]],
+            bytes_per_call=record.get("bytes_per_call"),
+            thread_pools=record.get("thread_pools"),
+            tasks=record.get("tasks"),
+        )
+
     @property
     def ok(self) -> bool:
         return all(m.status == "OK" for m in self.measurements)

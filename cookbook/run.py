@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -354,6 +356,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOption
     # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
     bandwidth = None if options.check_only else environment.memory_bandwidth()
     env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
+    env |= {"command": args.command, "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     report.print_header(stdout, env, options)
     if "dask" in options.backends and not options.check_only:
         env["joblib_task_overhead"] = _task_overhead(options)
@@ -533,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = build_parser().parse_args(argv)
+        args.command = shlex.join(["python", "-m", "cookbook.run", *(sys.argv[1:] if argv is None else argv)])
         if args.targets[0] == "compare":
             if len(args.targets) != 3:
                 raise UsageError("compare takes two results files: compare OLD.json NEW.json")

@@ -188,6 +188,7 @@ if __name__ == "__main__":
     expected = serial(data, 1)
     print(f"{N_FILES} files, {SIZES['small']} MiB in {os.path.dirname(data.paths[0])}")
     for name, variant in VARIANTS.items():
+        variant(data, os.cpu_count() or 1)  # untimed: numba compiles and pools start on a first call
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start

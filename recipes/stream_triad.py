@@ -307,6 +307,7 @@ if __name__ == "__main__":
     expected = serial(data, 1)
     print(f"triad over {SIZES['small']} elements, {bytes_moved(SIZES['small']) / 1e6:.1f} MB moved per call")
     for name, variant in VARIANTS.items():
+        variant(data, os.cpu_count() or 1)  # untimed: numba compiles and pools start on a first call
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start

@@ -7,8 +7,10 @@
 # ~/.local/python3.14 and .venv-3.14: comparing the two separates what the free-threaded build
 # costs from what changed between Python versions.
 #
-# Only Debian's package registry is needed: apt fetches the source with a private configuration
-# under a temporary folder, so the system's apt sources and lists stay untouched. Needs a C
+# Only a Debian mirror is needed: apt fetches the source with a private configuration under a
+# temporary folder, so the system's apt sources and lists stay untouched. The mirror is the one
+# this system's apt already uses for Debian (a company mirror, say), or MIRROR=URL; on a system
+# without one, deb.debian.org. Needs a C
 # toolchain and CPython's build dependencies (libssl-dev, zlib1g-dev, libffi-dev, ...).
 #
 #   scripts/build-free-threaded-python.sh                # prefix ~/.local/python3.14t, venv .venv-3.14t
@@ -37,7 +39,11 @@ trap 'rm -rf "$work"' EXIT
 apt_dir="$work/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" \
     "$apt_dir/preferences.d"
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" \
+# The first Debian archive (not its security archive) in this system's apt sources, in either format.
+system_mirror="$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null | grep -E '/debian/?$' | head -n 1 || true)"
+mirror="${MIRROR:-${system_mirror:-http://deb.debian.org/debian}}"
+mirror="${mirror%/}"
+echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror sid main" \
     > "$apt_dir/sources.list"
 apt_options=(
     -o "Dir::Etc::SourceList=$apt_dir/sources.list"
@@ -49,14 +55,14 @@ apt_options=(
     -o "APT::Sandbox::User=root"  # the temporary folder is not readable by apt's _apt user
 )
 
-echo "== fetching the python$VERSION source package from Debian sid (private apt configuration)"
+echo "== fetching the python$VERSION source package from Debian sid at $mirror (private apt configuration)"
 apt-get "${apt_options[@]}" -qq update
 if ! (cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only "python$VERSION" 2>/dev/null); then
     # The mirror may lag its index: sid listed 3.14.8-3.14.10 while the pool served 3.14.4-3.14.7
     # (2026-11-25). Then take the newest upload the pool has, found from the indexed version
     # downwards, and check the tarball against the SHA-256 its .dsc lists.
     newest="$(apt-cache "${apt_options[@]}" showsrc "python$VERSION" | sed -n 's/^Version: //p' | sort -V | tail -n 1)"
-    pool="http://deb.debian.org/debian/pool/main/p/python$VERSION"
+    pool="$mirror/pool/main/p/python$VERSION"
     patch="$(echo "$newest" | sed -E 's/^[0-9]+\.[0-9]+\.([0-9]+).*/\1/')"
     for ((n = patch; n >= 0; n--)); do
         dsc="python${VERSION}_${VERSION}.$n-1.dsc"

@@ -30,3 +30,34 @@ def test_a_prefix_inside_the_repository_is_refused(tmp_path):
     done = _run(tmp_path, PREFIX=str(SCRIPT.parents[1] / "build-here"))
     assert done.returncode == 2
     assert "PREFIX must be outside the repository" in done.stderr
+
+
+FAKE_APT_GET = """#!/usr/bin/env bash
+# Answers indextargets as a system whose apt uses one mirror; keeps the private sources.list and stops.
+if [ "$1" = indextargets ]; then
+    printf 'http://mirror.example.com/debian-security/\\nhttp://mirror.example.com/debian/\\n'
+    exit 0
+fi
+for arg in "$@"; do
+    case "$arg" in Dir::Etc::SourceList=*) cp "${arg#Dir::Etc::SourceList=}" "$SOURCES_COPY" ;; esac
+done
+exit 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("mirror", "expected"),
+    [
+        (None, "http://mirror.example.com/debian sid main"),
+        ("https://other.example.org/debian/", "https://other.example.org/debian sid main"),
+    ],
+)
+def test_the_source_comes_from_the_systems_debian_mirror_or_mirror(tmp_path, mirror, expected):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "apt-get").write_text(FAKE_APT_GET)
+    (bin_dir / "apt-get").chmod(0o755)
+    settings = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "SOURCES_COPY": str(tmp_path / "sources.list")}
+    done = _run(tmp_path, **settings, **({"MIRROR": mirror} if mirror else {}))
+    assert done.returncode != 0  # the fake apt-get stops it before any download
+    assert (tmp_path / "sources.list").read_text().split("] ", 1)[1].strip() == expected

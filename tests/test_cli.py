@@ -33,6 +33,16 @@ def test_list_shows_each_recipe_with_its_variants(capsys):
     assert "not run: numpy_threads" in by_name["countdown"]
 
 
+def test_the_installed_command_is_python_m_cookbook_run():
+    command = Path(sys.executable).with_name("parallel-cookbook")  # pip puts it beside the interpreter
+    assert command.exists(), "pip install -e . gives a parallel-cookbook command"
+    installed = subprocess.run([command, "list"], capture_output=True, text=True, check=True)
+    module = subprocess.run([sys.executable, "-m", "cookbook.run", "list"], capture_output=True, text=True)
+    assert installed.stdout == module.stdout and "countdown" in installed.stdout
+    failed = subprocess.run([command, "nope"], capture_output=True, text=True)
+    assert failed.returncode == 2 and "unknown recipe 'nope'" in failed.stderr
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

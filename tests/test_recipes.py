@@ -169,6 +169,54 @@ def test_recipe_copied_alone_still_runs(path, tmp_path):
     assert all(line.endswith("agrees: True") for line in lines), done.stdout
 
 
+WATCH_THE_MAIN_BLOCK = """
+import runpy, sys, time
+
+path, events, clock = sys.argv[1], [], time.perf_counter
+
+
+def from_the_main_block(frame):
+    return frame is not None and frame.f_code.co_filename == path and frame.f_code.co_name == "<module>"
+
+
+def read_clock():
+    if from_the_main_block(sys._getframe(1)):
+        events.append(("clock", None))
+    return clock()
+
+
+def profile(frame, event, arg):
+    if event == "call" and frame.f_code.co_filename == path and from_the_main_block(frame.f_back):
+        events.append(("call", frame.f_code.co_name))
+
+
+time.perf_counter = read_clock
+sys.setprofile(profile)
+runpy.run_path(path, run_name="__main__")
+sys.setprofile(None)
+print(events)
+"""
+
+
+@pytest.mark.parametrize("name", ["mandelbrot", "count_primes"])
+def test_a_copied_recipe_times_each_variant_on_a_warm_call(name, tmp_path):
+    copy = shutil.copy(RECIPES_DIR / f"{name}.py", tmp_path / f"{name}.py")
+    done = subprocess.run(
+        [sys.executable, "-c", WATCH_THE_MAIN_BLOCK, str(copy)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    events = ast.literal_eval(done.stdout.splitlines()[-1])
+    timed, called, clock_reads = {}, set(), 0
+    for kind, function in events:
+        if kind == "clock":
+            clock_reads += 1
+        elif clock_reads % 2:  # between a start and an end reading: timed
+            timed[function] = function in called
+        called.add(function)
+    assert timed.keys() == {variant.__name__ for variant in load(name).variants.values()}
+    assert all(timed.values()), f"timed on their first call (numba's compile time): {timed}"
+
+
 def _without_numba(tmp_path):
     """An environment where ``import numba`` raises ImportError, as on a Python numba has no wheels for."""
     blocker = tmp_path / "blocked" / "numba"

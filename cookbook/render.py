@@ -1,0 +1,273 @@
+"""Regenerate the figures of the README and ``docs/`` from committed results files.
+
+Every published figure sits in a block between two marker comments. The
+opening one says what to render, from which results file (a path from the
+repository's root); the text between is generated and is never edited by
+hand::
+
+    <!-- render: run results/2026-12-02-epyc2-cpython3.11.json -->
+    ...
+    <!-- /render -->
+
+Blocks may be inline, inside a sentence: ``<!-- render: value FILE countdown
+python_threads 2 efficiency -->0.50 [0.49-0.51]<!-- /render -->``. The kinds:
+
+- ``run FILE``: the machine, interpreter, libraries, date and command of a run;
+- ``summary FILE``: one row per recipe, its fastest variant at the most workers;
+- ``table FILE RECIPE``: the recipe's whole table with its notes, as the report prints it;
+- ``value FILE RECIPE VARIANT WORKERS FIELD``: one figure (``median``,
+  ``speedup``, ``efficiency`` with their 95% intervals, or ``gil_held``);
+- ``plot FILE RECIPE``: the recipe's plot, written next to the document under ``img/``.
+
+``python -m cookbook.render`` rewrites every block of README.md and
+``docs/**/*.md``; ``--check`` writes nothing and exits 1 naming each block
+whose text differs from what its results file renders (plots are drawn only
+when writing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cookbook import export, report
+from cookbook.recipe import is_single_threaded
+from cookbook.results import Measurement, RecipeRun
+from cookbook.stats import Interval
+
+__all__ = ["RenderError", "check", "documents", "main", "render_text"]
+
+PROG = "python -m cookbook.render"
+BLOCK = re.compile(
+    r"(?P<open><!-- render: (?P<directive>[^>]*?)\s*-->)(?P<body>.*?)<!-- /render -->", re.DOTALL
+)
+FIELDS = ("median", "speedup", "efficiency", "gil_held")
+
+
+class RenderError(Exception):
+    """A block cannot be rendered: an unknown kind, a missing results file, recipe or row."""
+
+
+@dataclass(frozen=True)
+class Results:
+    """One results file, read back: its environment, options and recipe runs."""
+
+    path: Path
+    environment: dict[str, Any]
+    options: dict[str, Any]
+    runs: dict[str, RecipeRun]
+
+    def run(self, recipe: str) -> RecipeRun:
+        if recipe not in self.runs:
+            raise RenderError(f"{self.path}: no recipe {recipe!r} (it has {', '.join(self.runs)})")
+        return self.runs[recipe]
+
+    @property
+    def bandwidth(self) -> float | None:
+        value = self.environment.get("memory_bandwidth_bytes_per_s")
+        return float(value) if value else None
+
+
+@cache
+def _load(path: Path) -> Results:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RenderError(f"{path}: cannot read it ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise RenderError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from None
+    if record.get("schema") != export.SCHEMA_VERSION or not record.get("complete"):
+        raise RenderError(f"{path}: not a complete results file of schema {export.SCHEMA_VERSION}")
+    runs = {r["recipe"]: RecipeRun.from_dict(r) for r in record["recipes"]}
+    return Results(path, record["environment"], record["options"], runs)
+
+
+def _run_line(results: Results) -> str:
+    env = results.environment
+    libraries = ", ".join(f"{name} {version}" for name, version in env["libraries"].items() if version)
+    build = " free-threaded" if env["free_threaded_build"] else ""
+    gil = "" if env["gil_enabled"] else ", GIL disabled"
+    when = env.get("date_utc", "date not recorded")[:10]
+    command = env.get("command") or "command not recorded"
+    return (
+        f"Measured on {env['cpu']} ({env['cores']['usable']} usable cores), "
+        f"{env['implementation']} {env['python']}{build}{gil} ({libraries}), {when}, "
+        f"with `{command}` ([{results.path.name}]({{root}}{results.path.as_posix()}))."
+    )
+
+
+def _fastest(run: RecipeRun) -> Measurement | None:
+    """The timed parallel step with the shortest median at the run's most workers."""
+    most = max((m.workers for m in run.measurements), default=1)
+    timed = [
+        m
+        for m in run.measurements
+        if m.timed and m.workers == most and not is_single_threaded(m.variant) and m.median
+    ]
+    return min(timed, key=lambda m: m.median.value if m.median else 0.0, default=None)
+
+
+def _summary(results: Results) -> str:
+    lines = [
+        "| recipe | serial | fastest at the most workers | its time | speedup over serial [95%] "
+        "| efficiency [95%] | python_threads efficiency [95%] |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for run in results.runs.values():
+        serial, fastest = run.find("serial", 1), _fastest(run)
+        threads = run.find("python_threads", fastest.workers) if fastest else None
+        cells = [
+            run.recipe,
+            report.format_seconds(serial.median.value if serial and serial.median else None),
+            f"{fastest.variant} x{fastest.workers}" if fastest else "-",
+            report.format_interval(fastest.median, seconds=True) if fastest else "-",
+            report.format_interval(run.speedup(fastest)) if fastest else "-",
+            report.format_interval(run.efficiency(fastest)) if fastest else "-",
+            report.format_interval(run.efficiency(threads)) if threads else "-",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _table(results: Results, recipe: str) -> str:
+    return export.recipe_markdown(results.run(recipe), results.bandwidth)
+
+
+def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
+    run = results.run(recipe)
+    m = run.find(variant, int(workers)) if workers.isdigit() else None
+    if m is None or not m.timed:
+        raise RenderError(f"{results.path}: {recipe} has no timed {variant} at {workers} workers")
+    if field not in FIELDS:
+        raise RenderError(f"unknown field {field!r} (valid: {', '.join(FIELDS)})")
+    if field == "gil_held":
+        return "-" if m.gil_held is None else f"{m.gil_held:.0%}"
+    estimate: Interval | None = {
+        "median": m.median,
+        "speedup": run.speedup(m),
+        "efficiency": run.efficiency(m),
+    }[field]
+    return report.format_interval(estimate, seconds=field == "median")
+
+
+def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
+    folder = document.parent / "img"
+    if draw:
+        from cookbook import plot
+
+        plot.require()
+        folder.mkdir(exist_ok=True)
+        plot.plot_run(results.run(recipe), folder)
+    else:
+        results.run(recipe)
+    return f"![{recipe}: speedup and time per call against workers](img/{recipe}.png)"
+
+
+KINDS: dict[str, tuple[int, Callable[..., str]]] = {  # the arguments after FILE, and the renderer
+    "run": (0, _run_line),
+    "summary": (0, _summary),
+    "table": (1, _table),
+    "value": (4, _value),
+    "plot": (1, _plot),
+}
+
+
+def _render_block(directive: str, *, root: Path, document: Path, draw: bool) -> str:
+    words = shlex.split(directive)
+    if not words or words[0] not in KINDS:
+        raise RenderError(f"unknown block {directive!r} (kinds: {', '.join(KINDS)})")
+    kind, args = words[0], words[1:]
+    count, renderer = KINDS[kind]
+    if len(args) != count + 1:
+        raise RenderError(f"{kind} takes a results file and {count} more arguments: {directive!r}")
+    results = _load((root / args[0]).resolve())
+    results = Results(Path(args[0]), results.environment, results.options, results.runs)
+    extra = {"document": document, "draw": draw} if kind == "plot" else {}
+    text = renderer(results, *args[1:], **extra)
+    to_root = os.path.relpath(root, document.parent)
+    text = text.replace("{root}", "" if to_root == "." else f"{to_root}/")
+    inline = "\n" not in text and kind in ("value", "run")
+    return text if inline else f"\n{text}\n"
+
+
+def render_text(text: str, *, root: Path, document: Path, draw: bool = False) -> str:
+    """``text`` with every block's body regenerated."""
+
+    def fill(match: re.Match[str]) -> str:
+        body = _render_block(match["directive"], root=root, document=document, draw=draw)
+        return f"{match['open']}{body}<!-- /render -->"
+
+    try:
+        return BLOCK.sub(fill, text)
+    except RenderError as error:
+        raise RenderError(f"{document}: {error}") from None
+
+
+def documents(root: Path) -> list[Path]:
+    """The files whose blocks are rendered: README.md and every Markdown file under docs/."""
+    return [p for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))] if p.exists()]
+
+
+def check(root: Path, paths: Sequence[Path] | None = None) -> list[str]:
+    """One line per block whose committed text differs from what its results file renders."""
+    stale = []
+    for path in paths or documents(root):
+        text = path.read_text(encoding="utf-8")
+        rendered = render_text(text, root=root, document=path)
+        old, new = BLOCK.finditer(text), BLOCK.finditer(rendered)
+        for before, after in zip(old, new, strict=True):
+            if before["body"] != after["body"]:
+                line = text.count("\n", 0, before.start()) + 1
+                stale.append(f"{path.relative_to(root)}:{line}: {' '.join(before['directive'].split())}")
+    return stale
+
+
+def _write(root: Path, paths: Sequence[Path]) -> list[Path]:
+    changed = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        rendered = render_text(text, root=root, document=path, draw=True)
+        if rendered != text:
+            export.write_text(path, rendered)
+            changed.append(path)
+    return changed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", type=Path, help="documents to render (default: README.md, docs/)")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository's root (default: .)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a block is stale")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    paths = [p.resolve() for p in args.files] or documents(root)
+    try:
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise RenderError(f"no such file: {', '.join(missing)}")
+        if args.check:
+            stale = check(root, paths)
+            for line in stale:
+                print(f"stale: {line}", file=sys.stderr)
+            if stale:
+                print(f"{PROG}: {len(stale)} stale blocks; run {PROG} to regenerate them", file=sys.stderr)
+            return 1 if stale else 0
+        for path in _write(root, paths):
+            print(f"rendered {path.relative_to(root)}")
+        return 0
+    except RenderError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

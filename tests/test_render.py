@@ -1,0 +1,141 @@
+"""Every published figure is rendered from a committed results file, and a hand edit is caught."""
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cookbook import render
+from cookbook.run import main as run_main
+from tests.conftest import GOOD_RECIPE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_committed_docs_are_what_the_committed_results_render():
+    assert render.documents(ROOT), "no README.md or docs/ found"
+    assert render.check(ROOT) == [], f"stale blocks: run {render.PROG} to regenerate them"
+
+
+def test_every_published_results_file_records_its_command_date_and_machine():
+    for path in sorted((ROOT / "results").glob("*.json")):
+        env = json.loads(path.read_text())["environment"]
+        assert env["command"].startswith("python -m cookbook.run "), path
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT.*", env["date_utc"]), path
+        assert path.name.startswith(env["date_utc"][:10]), f"{path.name}: named after another date"
+        assert f"python{env['python'].rsplit('.', 1)[0]}" in path.name, f"{path.name}: another interpreter"
+
+
+RECIPE = (
+    GOOD_RECIPE
+    + """
+    def python_threads(data, n_workers):
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_workers) as pool:
+            return np.array(list(pool.map(square, data.tolist())))
+
+
+    VARIANTS = {"serial": serial, "python_threads": python_threads}
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A repository root holding one results file of a real (quick) run, and a page of blocks."""
+    root = tmp_path_factory.mktemp("site")
+    recipe = root / "good_recipe.py"
+    recipe.write_text(textwrap.dedent(RECIPE))
+    results = root / "results" / "run.json"
+    results.parent.mkdir()
+    argv = [str(recipe), "--quick", "--size", "large", "--workers", "1,2", "--json", str(results)]
+    assert run_main(argv) == 0
+    return root
+
+
+PAGE = """# A page
+
+<!-- render: run results/run.json -->old<!-- /render -->
+
+Threads run at an efficiency of <!-- render: value results/run.json good_recipe python_threads 2 efficiency
+-->?<!-- /render -->.
+
+<!-- render: table results/run.json good_recipe -->
+<!-- /render -->
+
+<!-- render: summary results/run.json -->
+<!-- /render -->
+"""
+
+
+def _page(site, text=PAGE):
+    docs = site / "docs"
+    docs.mkdir(exist_ok=True)
+    page = docs / "page.md"
+    page.write_text(text)
+    return page
+
+
+def test_rendering_fills_each_block_and_then_the_check_passes(site, capsys):
+    page = _page(site)
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    assert "with `python -m cookbook.run " in text and "[run.json](../results/run.json)" in text
+    assert "| python_threads | 2 |" in text  # the recipe's table, as the report prints it
+    assert "| good_recipe |" in text  # the summary's row
+    assert re.search(r"efficiency of <!-- render: [^>]*-->\d\.\d\d \[-\]<!-- /render -->\.", text)
+    assert render.main(["--root", str(site), "--check", str(page)]) == 0
+    assert "rendered docs/page.md" in capsys.readouterr().out
+
+
+def test_a_hand_edited_figure_fails_the_check_and_rendering_restores_it(site, capsys):
+    page = _page(site)
+    render.main(["--root", str(site), str(page)])
+    rendered = page.read_text()
+    edited = re.sub(r"(\| python_threads \| 2 \| [^|]*\| [^|]*\| )\d", r"\g<1>9", rendered, count=1)
+    assert edited != rendered
+    page.write_text(edited)
+    assert render.main(["--root", str(site), "--check", str(page)]) == 1
+    err = capsys.readouterr().err
+    assert "stale: docs/page.md:8: table results/run.json good_recipe" in err
+    assert page.read_text() == edited  # --check writes nothing
+    assert render.main(["--root", str(site), str(page)]) == 0
+    assert page.read_text() == rendered
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            "<!-- render: graph results/run.json -->x<!-- /render -->",
+            "unknown block 'graph results/run.json'",
+        ),
+        (
+            "<!-- render: table results/missing.json good_recipe --><!-- /render -->",
+            "missing.json: cannot read it",
+        ),
+        ("<!-- render: table results/run.json nope --><!-- /render -->", "no recipe 'nope'"),
+        (
+            "<!-- render: value results/run.json good_recipe serial 1 speed --><!-- /render -->",
+            "unknown field",
+        ),
+        ("<!-- render: table results/run.json --><!-- /render -->", "table takes a results file and 1 more"),
+    ],
+)
+def test_a_bad_block_is_one_line_naming_the_page_and_nothing_is_written(site, capsys, block, message):
+    page = _page(site, f"# A page\n\n{block}\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "page.md" in err, err
+    assert page.read_text() == f"# A page\n\n{block}\n"
+
+
+def test_a_results_file_of_an_interrupted_run_is_refused(site, capsys):
+    stopped = json.loads((site / "results" / "run.json").read_text()) | {"complete": False}
+    (site / "results" / "stopped.json").write_text(json.dumps(stopped))
+    page = _page(site, "<!-- render: summary results/stopped.json --><!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    assert "not a complete results file" in capsys.readouterr().err
