@@ -1,7 +1,7 @@
 """Find recipes, import them, and check that they follow the recipe contract.
 
 A recipe is a module with ``SIZES``, ``make_input`` and ``VARIANTS`` (see the
-README, "Write your own recipe"). Packaged recipes live in the ``recipes``
+docs/own-recipe.md). Packaged recipes live in the ``recipes``
 package; any other file is loaded by path.
 """
 
@@ -171,9 +171,7 @@ def _from_module(loaded: tuple[ModuleType, Path]) -> Recipe:
     module, path = loaded
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     if missing:
-        raise RecipeError(
-            f"{path}: not a recipe: it has no {', '.join(missing)} (see the README, 'Write your own recipe')"
-        )
+        raise RecipeError(f"{path}: not a recipe: it has no {', '.join(missing)} (see docs/own-recipe.md)")
     sizes, variants = module.SIZES, module.VARIANTS
     problems = []
     if not (isinstance(sizes, dict) and {"small", "large"} <= sizes.keys()):

@@ -16,7 +16,9 @@ python_threads 2 efficiency -->0.50 [0.49-0.51]<!-- /render -->``. The kinds:
 - ``summary FILE``: one row per recipe, its fastest variant at the most workers;
 - ``table FILE RECIPE``: the recipe's whole table with its notes, as the report prints it;
 - ``value FILE RECIPE VARIANT WORKERS FIELD``: one figure (``median``,
-  ``speedup``, ``efficiency`` with their 95% intervals, or ``gil_held``);
+  ``speedup``, ``efficiency`` with their 95% intervals, ``gil_held`` or ``gb_per_s``);
+- ``spread FILE VARIANT WORKERS FIELD [-RECIPE ...]``: that figure's lowest and
+  highest over the recipes (less those named);
 - ``plot FILE RECIPE``: the recipe's plot, written next to the document under ``img/``.
 
 ``python -m cookbook.render`` rewrites every block of README.md and
@@ -50,7 +52,7 @@ PROG = "python -m cookbook.render"
 BLOCK = re.compile(
     r"(?P<open><!-- render: (?P<directive>[^>]*?)\s*-->)(?P<body>.*?)<!-- /render -->", re.DOTALL
 )
-FIELDS = ("median", "speedup", "efficiency", "gil_held")
+FIELDS = ("median", "speedup", "efficiency", "gil_held", "gb_per_s")
 
 
 class RenderError(Exception):
@@ -142,21 +144,63 @@ def _table(results: Results, recipe: str) -> str:
     return export.recipe_markdown(results.run(recipe), results.bandwidth)
 
 
-def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
-    run = results.run(recipe)
+def _step(results: Results, run: RecipeRun, variant: str, workers: str, field: str) -> Measurement:
     m = run.find(variant, int(workers)) if workers.isdigit() else None
     if m is None or not m.timed:
-        raise RenderError(f"{results.path}: {recipe} has no timed {variant} at {workers} workers")
+        raise RenderError(f"{results.path}: {run.recipe} has no timed {variant} at {workers} workers")
     if field not in FIELDS:
         raise RenderError(f"unknown field {field!r} (valid: {', '.join(FIELDS)})")
+    return m
+
+
+def _estimates(run: RecipeRun, m: Measurement) -> dict[str, Interval | None]:
+    return {"median": m.median, "speedup": run.speedup(m), "efficiency": run.efficiency(m)}
+
+
+def _figure(run: RecipeRun, m: Measurement, field: str) -> float | None:
+    """One step's figure: an estimate's value, the GIL's share, or GB/s."""
     if field == "gil_held":
-        return "-" if m.gil_held is None else f"{m.gil_held:.0%}"
-    estimate: Interval | None = {
-        "median": m.median,
-        "speedup": run.speedup(m),
-        "efficiency": run.efficiency(m),
-    }[field]
-    return report.format_interval(estimate, seconds=field == "median")
+        return m.gil_held
+    if field == "gb_per_s":
+        rate = run.bytes_per_second(m)
+        return None if rate is None else rate / 1e9
+    estimate = _estimates(run, m)[field]
+    return None if estimate is None else estimate.value
+
+
+def _format(field: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if field == "gil_held":
+        return f"{value:.0%}"
+    return report.format_seconds(value) if field == "median" else f"{value:.2f}"
+
+
+def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
+    """The figure, with its 95% interval where it has one."""
+    run = results.run(recipe)
+    m = _step(results, run, variant, workers, field)
+    estimates = _estimates(run, m)
+    if field in estimates:
+        return report.format_interval(estimates[field], seconds=field == "median")
+    return _format(field, _figure(run, m, field))
+
+
+def _spread(results: Results, variant: str, workers: str, field: str, *excluded: str) -> str:
+    """The lowest and highest of one figure over every recipe that has the step, less ``excluded``."""
+    unknown = [name for name in excluded if name.lstrip("-") not in results.runs]
+    if unknown or any(not name.startswith("-") for name in excluded):
+        raise RenderError(f"spread: after the field come recipes to leave out as -NAME: {' '.join(excluded)}")
+    left_out = {name[1:] for name in excluded}
+    values = [
+        _figure(run, _step(results, run, variant, workers, field), field)
+        for run in results.runs.values()
+        if run.recipe not in left_out and run.find(variant, int(workers) if workers.isdigit() else 0)
+    ]
+    known = [v for v in values if v is not None]
+    if not known:
+        raise RenderError(f"{results.path}: no recipe has {field} for {variant} at {workers} workers")
+    return f"{_format(field, min(known))}-{_format(field, max(known))}"
 
 
 def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
@@ -172,12 +216,13 @@ def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
     return f"![{recipe}: speedup and time per call against workers](img/{recipe}.png)"
 
 
-KINDS: dict[str, tuple[int, Callable[..., str]]] = {  # the arguments after FILE, and the renderer
-    "run": (0, _run_line),
-    "summary": (0, _summary),
-    "table": (1, _table),
-    "value": (4, _value),
-    "plot": (1, _plot),
+KINDS: dict[str, tuple[int, bool, Callable[..., str]]] = {  # arguments after FILE, more allowed, renderer
+    "run": (0, False, _run_line),
+    "summary": (0, False, _summary),
+    "table": (1, False, _table),
+    "value": (4, False, _value),
+    "spread": (3, True, _spread),
+    "plot": (1, False, _plot),
 }
 
 
@@ -186,16 +231,17 @@ def _render_block(directive: str, *, root: Path, document: Path, draw: bool) -> 
     if not words or words[0] not in KINDS:
         raise RenderError(f"unknown block {directive!r} (kinds: {', '.join(KINDS)})")
     kind, args = words[0], words[1:]
-    count, renderer = KINDS[kind]
-    if len(args) != count + 1:
-        raise RenderError(f"{kind} takes a results file and {count} more arguments: {directive!r}")
+    count, more, renderer = KINDS[kind]
+    if len(args) != count + 1 and not (more and len(args) > count + 1):
+        at_least = " at least" if more else ""
+        raise RenderError(f"{kind} takes a results file and{at_least} {count} more arguments: {directive!r}")
     results = _load((root / args[0]).resolve())
     results = Results(Path(args[0]), results.environment, results.options, results.runs)
     extra = {"document": document, "draw": draw} if kind == "plot" else {}
     text = renderer(results, *args[1:], **extra)
     to_root = os.path.relpath(root, document.parent)
     text = text.replace("{root}", "" if to_root == "." else f"{to_root}/")
-    inline = "\n" not in text and kind in ("value", "run")
+    inline = "\n" not in text and kind in ("value", "spread", "run")
     return text if inline else f"\n{text}\n"
 
 
@@ -232,13 +278,12 @@ def check(root: Path, paths: Sequence[Path] | None = None) -> list[str]:
 
 
 def _write(root: Path, paths: Sequence[Path]) -> list[Path]:
-    changed = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        rendered = render_text(text, root=root, document=path, draw=True)
-        if rendered != text:
-            export.write_text(path, rendered)
-            changed.append(path)
+    """Render every document first, then write those that changed: a bad block leaves all as they were."""
+    texts = {path: path.read_text(encoding="utf-8") for path in paths}
+    rendered = {path: render_text(text, root=root, document=path, draw=True) for path, text in texts.items()}
+    changed = [path for path in paths if rendered[path] != texts[path]]
+    for path in changed:
+        export.write_text(path, rendered[path])
     return changed
 
 

@@ -50,7 +50,7 @@ same result as 'serial', and time them.
 
 TARGET is 'all' (every packaged recipe), 'list' (show the recipes and their
 variants, run nothing), a recipe name, or the path of a recipe file that
-follows the contract in the README ('Write your own recipe').
+follows the contract in docs/own-recipe.md.
 
 'compare OLD.json NEW.json' compares two runs written by --json (from one
 machine or two): the time ratio per recipe, variant and worker count,

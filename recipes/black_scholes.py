@@ -49,33 +49,19 @@ copying is small next to the interpreter's time per option.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 3,000,000: serial 1.97 s; python_threads
-2.86 s with 2 workers (0.69x serial, efficiency 0.39); numpy 166 ms (11.84x
-serial); numpy_threads 95.7 ms with 2 workers (20.56x serial, efficiency
-0.86); numba 204 ms (9.63x serial); numba_threads 106 ms with 2 workers
-(18.52x serial, efficiency 1.01); numba_prange 102 ms with 2 workers (19.33x
-serial, efficiency 1.02); joblib_processes 1.80 s with 2 workers (1.10x
-serial, efficiency 0.79).
-
-Where numpy_threads starts to pay, from a probe on the same machine and day
-(``numpy`` against ``numpy_threads`` with 2 workers, 64 chunks, medians of
-7): chunks of 100 options gave 0.43x, 1,000 gave 0.34x, 10,000 gave 1.01x
-and 100,000 gave 1.82x. Threads pay once each chunk holds a few
-milliseconds of ufunc work; below that, the pool's hand-offs cost more than
-they save.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/black_scholes.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.81 s with 2 workers (0.79x serial, efficiency
 0.43), against 1.25 s (1.01x, 0.50) on 3.14. The kernel calls math.sqrt,
 math.log, math.erfc and math.exp through the module at every option, and a
 free-threaded build writes the shared function objects' reference counts
-from both threads (README, "Free-threaded Python"). With the four bound to
+from both threads (docs/free-threaded.md). With the four bound to
 locals (default arguments), a probe went from 0.44 to 0.77, but a second run
 minutes later gave 0.76 as written and 0.69 with locals: no consistent gain,
 so something else weighs here too; not found. On one thread,

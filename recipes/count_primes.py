@@ -47,18 +47,12 @@ each chunk sends two integers and gets one back.
 
 Measured
 --------
-``python -m cookbook.run count_primes`` on 2026-11-25, on a 2-vCPU AMD EPYC
-virtual machine, Python 3.11.7, numpy 2.4.6, numba 0.68.1; medians of 5
-calls, primes below 10**6: serial 1.60 s; python_threads on 2 threads
-1.63 s (0.98x serial); numpy 404 ms, numpy_threads on 2 threads 229 ms
-(efficiency 0.90); numba 57.1 ms; numba_threads with 64 chunks 30.7 ms
-(1.01) against numba_threads_static 37.0 ms (0.78) and numba_prange 36.3 ms
-(0.78), both near the 0.81 bound above; joblib_processes on 2 processes
-861 ms (1.86x serial, efficiency 0.96).
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/count_primes.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 666 ms with 2 workers (1.87x serial, efficiency

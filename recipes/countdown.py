@@ -7,7 +7,7 @@ few integer operations on Python objects, so the work is pure interpreter
 time: CPU-bound, no memory traffic, no library call that could drop the GIL.
 A bare ``while n > 0: n -= 1`` would not do for numba: LLVM replaces that loop
 with its closed form: compiled, it counted down from 10**12 in under 1 µs
-(2026-11-25, the machine below).
+(2026-11-25, on a 2-vCPU AMD EPYC virtual machine).
 So each step also folds ``n`` into a checksum modulo a prime, a recurrence
 with no closed form; the checksums are the result (exact integers).
 
@@ -39,24 +39,19 @@ price is process start-up and pickling arguments and results.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numba 0.68.1; medians of 5 calls:
-serial 1.84 s; python_threads on 2 threads 2.01 s (0.91x serial: the GIL);
-numba 160 ms (11.5x: the modulo chain keeps even compiled code busy);
-numba_threads on 2 threads 83.6 ms (efficiency 0.96); numba_prange 79.9 ms
-(1.00); joblib_processes on 2 processes 1.01 s (1.81x serial), after a
-first call of 1.82 s that started the pool and ran in unwarmed workers.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/countdown.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.59 s with 2 workers (0.93x serial, efficiency
 0.48), against 1.33 s (1.02x, 0.50) on 3.14. The loop reads the global
 MODULUS (1,000,003, an int above 256, so not immortal) at every step, and a
-free-threaded build writes its reference count from both threads (README,
-"Free-threaded Python"). With ``modulus = MODULUS`` bound once per call, a
+free-threaded build writes its reference count from both threads (docs/free-threaded.md).
+With ``modulus = MODULUS`` bound once per call, a
 probe gave 0.88 against 0.30 as written (0.89 against 0.36 in a second
 run); sampled over four minutes, it
 gave 0.85-0.90 whether a cache line's round trip between the VM's two CPUs

@@ -56,29 +56,12 @@ default) and its spectrum comes back pickled.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 2,048: serial 2.72 s; python_threads 3.10 s
-with 2 workers (0.88x serial, efficiency 0.68); numpy 13 ms (209.75x
-serial); numpy_threads 16.5 ms with 2 workers (165.07x serial, efficiency
-0.49); numba 56.9 ms (47.74x serial); numba_threads 45.8 ms with 2 workers
-(59.30x serial, efficiency 0.64); numba_prange 30.1 ms with 2 workers
-(90.20x serial, efficiency 0.96); scipy_workers 7.42 ms with 2 workers
-(366.12x serial, efficiency 0.87); scipy_threads 11.7 ms with 2 workers
-(231.77x serial, efficiency 0.94); joblib_processes 1.93 s with 2 workers
-(1.41x serial, efficiency 0.69).
-
-These calls take about 10-30 ms, and the NumPy ones varied most between
-runs: ``numpy_threads`` at 1 and 2 workers gave 16.3 and 16.5 ms above,
-31.1 and 13.9 ms in a rerun (``--variants numpy,numpy_threads,scipy_threads
---repeat 7``), and 11.3 and 6.2 ms (1.83x) in a standalone loop; not traced.
-``np.fft.fft`` does release the GIL: a Python thread counting beside 20 calls
-on a 2048 x 1024 batch counted 11.2 million, against 11.7 million idle for
-the same time.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/fft_batch.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 920 ms with 2 workers (1.95x serial, efficiency

@@ -59,16 +59,12 @@ paid for what threads already do.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 512: serial 359 ms; python_threads 176 ms
-with 2 workers (2.04x serial, efficiency 0.99); python_threads_small_blocks
-1.03 s with 2 workers (0.35x serial, efficiency 0.37); joblib_processes 194
-ms with 2 workers (1.85x serial, efficiency 0.85).
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/file_checksums.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 148 ms with 2 workers (1.94x serial, efficiency

@@ -88,24 +88,12 @@ memmapping, not joblib's in general. ``joblib_processes`` runs on dask.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 450: serial 4.02 s; python_threads 4.02 s
-with 2 workers (1.00x serial, efficiency 0.49); numpy 60.3 ms (66.71x
-serial); numpy_threads 81.4 ms with 2 workers (49.39x serial, efficiency
-0.76); numba 6.85 ms (587.19x serial); numba_threads 23 ms with 2 workers
-(174.82x serial, efficiency 0.55); numba_prange 3.65 ms with 2 workers
-(1101.87x serial, efficiency 0.93); scipy 138 ms (29.21x serial);
-scipy_threads 141 ms with 2 workers (28.48x serial, efficiency 0.72);
-joblib_processes 4.05 s with 2 workers (0.99x serial, efficiency 0.53);
-memmap_processes 3.99 s with 2 workers (1.01x serial, efficiency 0.50).
-python_threads_pinned, added on 2026-11-30, was measured in that day's
-run on the same VM and Python: 1.63 s with 2 workers against
-python_threads' 1.68 s (efficiency 0.52 and 0.49).
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/heat_stencil.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 2.64 s with 2 workers (0.77x serial, efficiency

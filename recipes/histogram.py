@@ -53,24 +53,12 @@ default) and ``N_BINS`` integers come back.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 15,000,000: serial 2.59 s; python_threads
-3.31 s with 2 workers (0.78x serial, efficiency 0.52); numpy 104 ms (24.90x
-serial); numpy_threads 56.3 ms with 2 workers (45.98x serial, efficiency
-0.95); numba 56.1 ms (46.08x serial); numba_threads 21.3 ms with 2 workers
-(121.63x serial, efficiency 1.37); numba_prange 13.9 ms with 2 workers
-(185.87x serial, efficiency 0.91); joblib_processes 1.77 s with 2 workers
-(1.46x serial, efficiency 0.90).
-
-numba_threads' efficiency above 1 is noise: its 1-worker repeats ranged
-28.3-58.6 ms (median 58.2 ms) in this run. The same compiled code moved
-that much between runs: ``numba`` took 56.1 ms here and 25.9 ms in a second
-full run the same day, numba_prange on 2 threads 13.9 and 13.4 ms.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/histogram.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.63 s with 2 workers (0.83x serial, efficiency

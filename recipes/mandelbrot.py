@@ -41,19 +41,12 @@ comes back to the parent pickled.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, numba 0.68.1; medians of
-5 calls, 400 x 266 pixels: serial 2.16 s; python_threads on 2 threads
-2.59 s (0.84x serial); numpy 88.2 ms, numpy_threads on 2 threads 125 ms
-(efficiency 0.43: slower than one thread); numba 17.4 ms, numba_threads
-9.75 ms (0.95), numba_prange 8.78 ms (1.00: prange splits the bands into two
-contiguous halves, and the grid is symmetric about the real axis, so the
-halves cost the same); joblib_processes on 2 processes 1.25 s (1.74x,
-efficiency 0.84).
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/mandelbrot.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.79 s with 2 workers (1.04x serial, efficiency

@@ -80,31 +80,12 @@ GIL each. loky's BLAS limit is set here too, but this kernel calls no BLAS.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 150: serial 3.68 s; python_threads 4.68 s
-with 2 workers (0.79x serial, efficiency 0.28); numpy 1.83 ms (2008.19x
-serial); numpy_threads 4.24 ms with 2 workers (868.25x serial, efficiency
-0.32); numpy_threads_oversubscribed 2.64 ms with 2 workers (1391.94x serial,
-efficiency 0.49); numpy_processes 21.7 ms with 2 workers (169.46x serial,
-efficiency 0.04); numba 32.8 ms (112.03x serial); numba_threads 20.3 ms with
-2 workers (181.49x serial, efficiency 0.86); numba_prange 19.4 ms with 2
-workers (189.09x serial, efficiency 0.84); joblib_processes 1.37 s with 2
-workers (2.68x serial, efficiency 0.96).
-
-At the large size (150 x 150) the BLAS products take about 2 ms in all, so
-the pool's overhead decides the BLAS variants, not oversubscription. The
-outer x inner grid on 600 x 600 matrices (``blas_grid(make_input(600))``,
-medians of 5, same machine and day), in ms for the 16 products: 1 outer
-thread x 1 BLAS thread 146.7; 1 x 2: 77.2; 2 x 1: 69.9; 2 x 2 (the
-oversubscribed case): 87.8, 26% slower than 2 x 1. On 200 x 200 matrices
-BLAS's own threads won (1 x 2: 4.2 ms; 2 x 1: 6.3). In this run serial's
-repeats ranged 2.68-4.04 s (other tenants on the host), so speedups over
-serial are rough; the efficiencies compare each variant with itself.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/matmul_blas.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 998 ms with 2 workers (1.97x serial, efficiency

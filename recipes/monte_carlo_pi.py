@@ -42,26 +42,19 @@ each; only seeds and counts cross between processes.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, numba 0.68.1; medians of
-5 calls, 10**7 points: serial 3.03 s; python_threads on 2 threads 3.31 s
-(0.92x serial); numpy 69.6 ms and numpy_threads on 2 threads 47.9 ms
-(efficiency 0.89); numba 78.0 ms, numba_threads 42.5 ms (0.97),
-numba_prange 39.8 ms (0.98); joblib_processes on 2 processes 1.60 s (1.89x).
-One-thread NumPy beat one-thread numba here: the compiled loop waits on
-each ``%`` of the previous state, while the jump-ahead form computes every
-state independently, which NumPy runs as straight vector passes.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/monte_carlo_pi.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 4.67 s with 2 workers (0.68x serial, efficiency
 0.33), against 2.88 s (1.07x, 0.51) on 3.14. The loop reads the globals
 MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a
 point, and a free-threaded build writes their reference counts from both
-threads (README, "Free-threaded Python"): with both bound to locals, a probe
+threads (docs/free-threaded.md): with both bound to locals, a probe
 went from 0.34 to 0.97 (0.31 to 0.95 in a second run). On one thread, serial took 1.08x as long on 3.14t as
 on 3.14 (1.08-1.13x in three interleaved rounds), and 1.25x as long on 3.14
 as on 3.11.7: the first is the free-threaded build's own cost. Efficiencies

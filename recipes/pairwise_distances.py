@@ -55,32 +55,19 @@ distances.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 4,500: serial 2.46 s; python_threads 2.48 s
-with 2 workers (0.99x serial, efficiency 0.46); numpy 50.7 ms (48.63x
-serial); numpy_threads 59.6 ms with 2 workers (41.32x serial, efficiency
-0.62); numba 19.6 ms (125.77x serial); numba_threads 14.1 ms with 2 workers
-(174.95x serial, efficiency 1.12); numba_prange 12.7 ms with 2 workers
-(194.40x serial, efficiency 0.75); scipy_threads 34.1 ms with 2 workers
-(72.27x serial, efficiency 1.04); joblib_processes 1.22 s with 2 workers
-(2.03x serial, efficiency 0.95).
-
-Efficiencies above 1 (numba_threads, scipy_threads) are measured against
-slow, scattered 1-worker times: numba_threads on one pool thread ranged
-21.1-32.5 ms (20.5-32.8 ms in a second full run the same day), where
-``numba`` on the main thread took 19.4-19.7 ms; not traced.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/pairwise_distances.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.56 s with 2 workers (1.11x serial, efficiency
 0.64), against 1.43 s (1.03x, 0.51) on 3.14. Every block reads all the
 points' floats, from lists both threads share, and a free-threaded build
-writes their reference counts from both threads (README, "Free-threaded
-Python"): with each call given its own copy of the floats (``[x + 0.0 for x
+writes their reference counts from both threads (docs/free-threaded.md):
+with each call given its own copy of the floats (``[x + 0.0 for x
 in xs]``), a probe went from 0.26 to 0.96 (0.27 to 0.92 in a second run). On one thread, serial took 1.24x
 as long on 3.14t as on 3.14 (1.22-1.25x in three interleaved rounds), and
 0.90x as long on 3.14 as on 3.11.7: the first is the free-threaded build's

@@ -65,28 +65,19 @@ between processes.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 110,000: serial 2.42 s; python_threads 2.49
-s with 2 workers (0.97x serial, efficiency 0.49); numpy 16.3 ms (148.46x
-serial); numpy_threads 10.3 ms with 2 workers (235.47x serial, efficiency
-0.89); numba 519 ms (4.67x serial); numba_threads 531 ms with 2 workers
-(4.56x serial, efficiency 0.50); joblib_processes 1.28 s with 2 workers
-(1.89x serial, efficiency 0.94).
-
-numba_threads' efficiency of 0.50 is the measured form of "quad holds the
-GIL": two threads took as long as one.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/quad_callback.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 2.99 s with 2 workers (0.67x serial, efficiency
 0.37), against 2.06 s (1.02x, 0.50) on 3.14. quad calls the integrand from
 C, and each call writes the reference counts of the one shared function
-object and of math's functions from both threads (README, "Free-threaded
-Python"). With a trivial integrand, p * t, a copy of the function per chunk
+object and of math's functions from both threads (docs/free-threaded.md).
+With a trivial integrand, p * t, a copy of the function per chunk
 took quad from 0.53 to 0.74; a plain loop calling the real integrand scaled
 0.33, calling p * t 0.88. quad itself runs in parallel: numba_threads, with
 a compiled callback, went from 0.50 to 0.76. On one thread, serial took

@@ -37,11 +37,10 @@ two sorted runs and merges them, so this is a merge after one extra copy
 (the concatenation). A single ``np.sort`` of the whole array would do the
 same job; the rounds are kept so that every variant runs the same algorithm.
 
-numpy_threads: the same on a thread pool. NumPy's sorts release the GIL:
-on a 2-vCPU machine, ``np.sort`` of two 10-million-element chunks on 2
-threads ran 1.98x as fast as one after the other (a throw-away probe
-recorded in the project's ``BASELINES.md``, 2026-11-25). The last merge
-round is one merge, on one thread.
+numpy_threads: the same on a thread pool. NumPy's sorts release the GIL
+(the report's "GIL held" column shows how little of a call keeps it), so
+the chunks sort side by side. The last merge round is one merge, on one
+thread.
 
 numba: both steps compiled with ``numba.njit``, on one thread. numba's
 ``ndarray.sort`` is numba's own quicksort (``numba/misc/quicksort.py``),
@@ -63,19 +62,12 @@ results always come back pickled.
 
 Measured
 --------
-``python -m cookbook.run all --size large`` on 2026-11-25, on a 2-vCPU AMD
-EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 2,400,000: serial 2.04 s; python_threads
-2.74 s with 2 workers (0.75x serial, efficiency 0.38); numpy 165 ms (12.36x
-serial); numpy_threads 115 ms with 2 workers (17.75x serial, efficiency
-0.78); numba 256 ms (7.99x serial); numba_threads 150 ms with 2 workers
-(13.58x serial, efficiency 0.89); numba_prange 142 ms with 2 workers (14.44x
-serial, efficiency 0.90); joblib_processes 1.64 s with 2 workers (1.25x
-serial, efficiency 0.75).
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/sort_chunks.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 1.23 s with 2 workers (2.30x serial, efficiency

@@ -70,36 +70,12 @@ bytes than the triad itself.
 
 Measured
 --------
-These runs predate the result being ``out`` itself: every variant then also
-summed each chunk (numpy in a third pass) and the process variants sent
-back only the sums. ``python -m cookbook.run all --size large`` on
-2026-11-25, on a 2-vCPU AMD EPYC virtual machine, Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba
-0.68.1; medians of 5 calls, size 10,000,000: serial 2.66 s; python_threads
-2.83 s with 2 workers (0.94x serial, efficiency 0.53); numpy 10.9 ms
-(244.26x serial); numpy_threads 9.5 ms with 2 workers (279.43x serial,
-efficiency 0.70); numba 8.94 ms (297.23x serial); numba_threads 7.73 ms with
-2 workers (343.66x serial, efficiency 0.81); numba_prange 4.88 ms with 2
-workers (544.42x serial, efficiency 0.90); joblib_processes 1.07 s with 2
-workers (2.49x serial, efficiency 1.27); numpy_processes 235 ms with 2
-workers (11.31x serial, efficiency 0.02).
-
-In GB/s by the STREAM count (``bytes_moved``, 240 MB a call): numpy 22,
-numpy_threads 25 (2 workers), numba 27, numba_threads 31 and numba_prange
-49 (2 workers), numpy_processes 1.0. The machine's copy bandwidth, measured
-the same day with ``np.copyto`` of 80 MB arrays, was 24 GB/s on one thread
-and 26 GB/s on two. So one core here does not saturate memory: the compiled
-threads still gained 1.2-1.8x, more than the 1.0-1.2x this kind of machine
-gave for NumPy streaming operations (shared/BASELINES.md); NumPy's three
-passes per chunk gained least. numpy_processes spent its time copying the
-inputs to the workers and the sums back, 22x slower than one thread.
-
-joblib_processes' 2.49x over serial is beyond 2 cores: per element, the
-fresh worker processes ran the pure-Python kernel faster than the
-long-lived parent did (1-worker runs stay in the parent); not traced.
+Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/stream_triad.md``,
+rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, same VM, on a
+``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
 3.14.7 free-threaded build (GIL off) and on the GIL build of the same
 source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
 3.14t python_threads took 824 ms with 2 workers (0.86x serial, efficiency

@@ -58,9 +58,9 @@ apt_options=(
 echo "== fetching the python$VERSION source package from Debian sid at $mirror (private apt configuration)"
 apt-get "${apt_options[@]}" -qq update
 if ! (cd "$work" && apt-get "${apt_options[@]}" -qq source --download-only "python$VERSION" 2>/dev/null); then
-    # The mirror may lag its index: sid listed 3.14.8-3.14.10 while the pool served 3.14.4-3.14.7
-    # (2026-11-25). Then take the newest upload the pool has, found from the indexed version
-    # downwards, and check the tarball against the SHA-256 its .dsc lists.
+    # A mirror's pool may lag its index (sid can list uploads the pool does not serve yet). Then
+    # take the newest upload the pool has, found from the indexed version downwards, and check
+    # the tarball against the SHA-256 its .dsc lists.
     newest="$(apt-cache "${apt_options[@]}" showsrc "python$VERSION" | sed -n 's/^Version: //p' | sort -V | tail -n 1)"
     pool="$mirror/pool/main/p/python$VERSION"
     patch="$(echo "$newest" | sed -E 's/^[0-9]+\.[0-9]+\.([0-9]+).*/\1/')"

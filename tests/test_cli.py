@@ -196,10 +196,9 @@ def test_subprocess_run_writes_json_and_exits_0(tmp_path):
     assert all(m["status"] == "OK" for m in record["recipes"][0]["measurements"])
 
 
-def test_the_readme_example_recipe_passes(tmp_path):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("## Write your own recipe", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_documented_example_recipe_passes(tmp_path):
+    page = (Path(__file__).resolve().parents[1] / "docs" / "own-recipe.md").read_text()
+    code = page.split("```python\n", 1)[1].split("```", 1)[0]
     path = tmp_path / f"readme_example_{os.getpid()}.py"
     path.write_text(code)
     out_json = tmp_path / "example.json"

@@ -63,6 +63,8 @@ PAGE = """# A page
 Threads run at an efficiency of <!-- render: value results/run.json good_recipe python_threads 2 efficiency
 -->?<!-- /render -->.
 
+Across recipes: <!-- render: spread results/run.json python_threads 2 efficiency -->?<!-- /render -->.
+
 <!-- render: table results/run.json good_recipe -->
 <!-- /render -->
 
@@ -87,6 +89,9 @@ def test_rendering_fills_each_block_and_then_the_check_passes(site, capsys):
     assert "| python_threads | 2 |" in text  # the recipe's table, as the report prints it
     assert "| good_recipe |" in text  # the summary's row
     assert re.search(r"efficiency of <!-- render: [^>]*-->\d\.\d\d \[-\]<!-- /render -->\.", text)
+    assert re.search(
+        r"Across recipes: <!-- render: [^>]*-->(\d\.\d\d)-\1<!-- /render -->\.", text
+    )  # one recipe
     assert render.main(["--root", str(site), "--check", str(page)]) == 0
     assert "rendered docs/page.md" in capsys.readouterr().out
 
@@ -100,7 +105,7 @@ def test_a_hand_edited_figure_fails_the_check_and_rendering_restores_it(site, ca
     page.write_text(edited)
     assert render.main(["--root", str(site), "--check", str(page)]) == 1
     err = capsys.readouterr().err
-    assert "stale: docs/page.md:8: table results/run.json good_recipe" in err
+    assert "stale: docs/page.md:10: table results/run.json good_recipe" in err
     assert page.read_text() == edited  # --check writes nothing
     assert render.main(["--root", str(site), str(page)]) == 0
     assert page.read_text() == rendered
@@ -123,6 +128,12 @@ def test_a_hand_edited_figure_fails_the_check_and_rendering_restores_it(site, ca
             "unknown field",
         ),
         ("<!-- render: table results/run.json --><!-- /render -->", "table takes a results file and 1 more"),
+        (
+            "<!-- render: spread results/run.json python_threads 2 efficiency good_recipe -->"
+            "<!-- /render -->",
+            "recipes to leave out as -NAME",
+        ),
+        ("<!-- render: spread results/run.json numba 1 median --><!-- /render -->", "no recipe has median"),
     ],
 )
 def test_a_bad_block_is_one_line_naming_the_page_and_nothing_is_written(site, capsys, block, message):
@@ -139,3 +150,14 @@ def test_a_results_file_of_an_interrupted_run_is_refused(site, capsys):
     page = _page(site, "<!-- render: summary results/stopped.json --><!-- /render -->\n")
     assert render.main(["--root", str(site), str(page)]) == 2
     assert "not a complete results file" in capsys.readouterr().err
+
+
+def test_a_plot_block_draws_the_plot_beside_the_page_and_links_it(site):
+    pytest.importorskip("matplotlib")
+    page = _page(site, "<!-- render: plot results/run.json good_recipe -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 0
+    assert (site / "docs" / "img" / "good_recipe.png").read_bytes().startswith(b"\x89PNG")
+    assert "](img/good_recipe.png)" in page.read_text()
+    (site / "docs" / "img" / "good_recipe.png").unlink()
+    assert render.main(["--root", str(site), "--check", str(page)]) == 0  # reads the text, draws nothing
+    assert not (site / "docs" / "img" / "good_recipe.png").exists()
