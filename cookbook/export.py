@@ -19,6 +19,7 @@ from cookbook.results import RecipeRun
 
 __all__ = [
     "SCHEMA_VERSION",
+    "bandwidth",
     "recipe_markdown",
     "to_csv",
     "to_json",
@@ -59,7 +60,8 @@ CSV_COLUMNS = (
 )
 
 
-def _bandwidth(env: dict[str, Any]) -> float | None:
+def bandwidth(env: dict[str, Any]) -> float | None:
+    """The copy bandwidth the run measured (bytes/s), or None (--check-only)."""
     value = env.get("memory_bandwidth_bytes_per_s")
     return float(value) if value else None
 
@@ -77,7 +79,7 @@ def to_json(
         "environment": env,
         "options": options,
         "ok": all(run.ok for run in runs),
-        "recipes": [run.as_dict(_bandwidth(env)) for run in runs],
+        "recipes": [run.as_dict(bandwidth(env)) for run in runs],
     }
     return json.dumps(payload, indent=2) + "\n"
 
@@ -92,7 +94,7 @@ def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: boo
             "",
             f"## {run.recipe} (size {run.size_label} = {run.size})",
             "",
-            recipe_markdown(run, _bandwidth(env)),
+            recipe_markdown(run, bandwidth(env)),
         ]
     return "\n".join(lines) + "\n"
 
@@ -113,7 +115,7 @@ def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
     writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for run in runs:
-        record = run.as_dict(_bandwidth(env))
+        record = run.as_dict(bandwidth(env))
         for row in record["measurements"]:
             serial_fraction = record["serial_fraction"].get(row["variant"]) if row["workers"] > 1 else None
             samples = row["samples"]

@@ -1,8 +1,8 @@
 """Find recipes, import them, and check that they follow the recipe contract.
 
-A recipe is a module with ``SIZES``, ``make_input`` and ``VARIANTS`` (see the
-docs/own-recipe.md). Packaged recipes live in the ``recipes``
-package; any other file is loaded by path.
+A recipe is a module with ``SIZES``, ``make_input`` and ``VARIANTS`` (see
+docs/own-recipe.md). Packaged recipes live in the ``recipes`` package; any
+other file is loaded by path.
 """
 
 from __future__ import annotations

@@ -73,24 +73,20 @@ class Results:
             raise RenderError(f"{self.path}: no recipe {recipe!r} (it has {', '.join(self.runs)})")
         return self.runs[recipe]
 
-    @property
-    def bandwidth(self) -> float | None:
-        value = self.environment.get("memory_bandwidth_bytes_per_s")
-        return float(value) if value else None
-
 
 @cache
-def _load(path: Path) -> Results:
+def _load(path: Path, shown: Path) -> Results:
+    """The results file at ``path``, named ``shown`` (its path from the repository's root) in messages."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise RenderError(f"{path}: cannot read it ({error.strerror})") from None
+        raise RenderError(f"{shown}: cannot read it ({error.strerror})") from None
     except json.JSONDecodeError as error:
-        raise RenderError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from None
+        raise RenderError(f"{shown}: not JSON ({error.msg}, line {error.lineno})") from None
     if record.get("schema") != export.SCHEMA_VERSION or not record.get("complete"):
-        raise RenderError(f"{path}: not a complete results file of schema {export.SCHEMA_VERSION}")
+        raise RenderError(f"{shown}: not a complete results file of schema {export.SCHEMA_VERSION}")
     runs = {r["recipe"]: RecipeRun.from_dict(r) for r in record["recipes"]}
-    return Results(path, record["environment"], record["options"], runs)
+    return Results(shown, record["environment"], record["options"], runs)
 
 
 def _run_line(results: Results) -> str:
@@ -141,7 +137,7 @@ def _summary(results: Results) -> str:
 
 
 def _table(results: Results, recipe: str) -> str:
-    return export.recipe_markdown(results.run(recipe), results.bandwidth)
+    return export.recipe_markdown(results.run(recipe), export.bandwidth(results.environment))
 
 
 def _step(results: Results, run: RecipeRun, variant: str, workers: str, field: str) -> Measurement:
@@ -235,8 +231,7 @@ def _render_block(directive: str, *, root: Path, document: Path, draw: bool) -> 
     if len(args) != count + 1 and not (more and len(args) > count + 1):
         at_least = " at least" if more else ""
         raise RenderError(f"{kind} takes a results file and{at_least} {count} more arguments: {directive!r}")
-    results = _load((root / args[0]).resolve())
-    results = Results(Path(args[0]), results.environment, results.options, results.runs)
+    results = _load((root / args[0]).resolve(), Path(args[0]))
     extra = {"document": document, "draw": draw} if kind == "plot" else {}
     text = renderer(results, *args[1:], **extra)
     to_root = os.path.relpath(root, document.parent)
