@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,11 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
     The dtype kinds must match (bool, integer, float, complex). Floats agree
     where ``|actual - expected| <= atol + rtol * |expected|``; NaN only where
     the reference has NaN, and an infinity only where the reference has the
-    same one.
+    same one. Two lists (or tuples) are compared item by item, so that their
+    items may differ in shape (one result per chunk, say).
     """
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        return _items(expected, actual, rtol=rtol, atol=atol)
     want, got = np.asarray(expected), np.asarray(actual)
     if want.shape != got.shape:
         return Agreement(False, None, f"shape {got.shape}, expected {want.shape}")
@@ -64,3 +68,15 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
     error = float(diff.max()) if diff.size else 0.0
     detail = "" if ok else f"beyond rtol={rtol:g}, atol={atol:g}"
     return Agreement(ok, error, detail)
+
+
+def _items(expected: Sequence[Any], actual: Sequence[Any], *, rtol: float, atol: float) -> Agreement:
+    if len(expected) != len(actual):
+        return Agreement(False, None, f"{len(actual)} items, expected {len(expected)}")
+    worst = 0.0
+    for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        item = compare(want, got, rtol=rtol, atol=atol)
+        if not item.ok:
+            return Agreement(False, item.max_error, f"item {index}: {item.detail}")
+        worst = max(worst, item.max_error or 0.0)
+    return Agreement(True, worst)

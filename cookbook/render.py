@@ -13,12 +13,25 @@ Blocks may be inline, inside a sentence: ``<!-- render: value FILE countdown
 python_threads 2 efficiency -->0.50 [0.49-0.51]<!-- /render -->``. The kinds:
 
 - ``run FILE``: the machine, interpreter, libraries, date and command of a run;
+- ``bandwidth FILE``: the machine's copy bandwidth that the run measured, in GB/s;
+- ``wall FILE``: how long the run took, from its bandwidth probe to its last recipe;
+- ``overhead FILE BACKEND``: joblib's cost per no-op task on that backend (runs with dask);
 - ``summary FILE``: one row per recipe, its fastest variant at the most workers;
 - ``table FILE RECIPE``: the recipe's whole table with its notes, as the report prints it;
 - ``value FILE RECIPE VARIANT WORKERS FIELD``: one figure (``median``,
-  ``speedup``, ``efficiency`` with their 95% intervals, ``gil_held`` or ``gb_per_s``);
+  ``speedup``, ``efficiency`` with their 95% intervals, ``gil_held``, ``gb_per_s``, or
+  ``start_s``: the first call's time beyond the median, what starting a pool or compiling cost);
 - ``spread FILE VARIANT WORKERS FIELD [-RECIPE ...]``: that figure's lowest and
   highest over the recipes (less those named);
+- ``compare FILE OTHER [OTHER ...] VARIANT WORKERS FIELD``: that figure in each run, a row per
+  recipe and a column per run; for ``median`` of two runs, also their ratio (second over first),
+  with the ratio's median and range over the recipes under the table;
+- ``compare_recipe FILE OTHER [OTHER ...] RECIPE WORKERS FIELD``: the same, a row per variant
+  of one recipe;
+- ``repeat FILE OTHER``: how far two runs of one command agree: the rows ``compare`` calls
+  changed, the compute-bound efficiencies at the most workers within 0.05 and 0.1 of each other,
+  their intervals' widths, and the rows each run flagged;
+- ``advice FILE``: the recommendation and evidence of a ``python -m cookbook.advise --json`` file;
 - ``plot FILE RECIPE``: the recipe's plot, written next to the document under ``img/``.
 
 ``python -m cookbook.render`` rewrites every block of README.md and
@@ -30,6 +43,7 @@ when writing).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -41,7 +55,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cookbook import export, report
+from cookbook import compare, export, report
 from cookbook.recipe import is_single_threaded
 from cookbook.results import Measurement, RecipeRun
 from cookbook.stats import Interval
@@ -52,7 +66,7 @@ PROG = "python -m cookbook.render"
 BLOCK = re.compile(
     r"(?P<open><!-- render: (?P<directive>[^>]*?)\s*-->)(?P<body>.*?)<!-- /render -->", re.DOTALL
 )
-FIELDS = ("median", "speedup", "efficiency", "gil_held", "gb_per_s")
+FIELDS = ("median", "speedup", "efficiency", "gil_held", "gb_per_s", "start_s")
 
 
 class RenderError(Exception):
@@ -63,20 +77,31 @@ class RenderError(Exception):
 class Results:
     """One results file, read back: its environment, options and recipe runs."""
 
-    path: Path
+    root: Path  # the repository's root
+    path: Path  # from the root: how messages and links name the file
     environment: dict[str, Any]
     options: dict[str, Any]
     runs: dict[str, RecipeRun]
+    advice: dict[str, Any] | None = None  # what python -m cookbook.advise concluded, in its files
+
+    @property
+    def file(self) -> Path:
+        return (self.root / self.path).resolve()
 
     def run(self, recipe: str) -> RecipeRun:
         if recipe not in self.runs:
             raise RenderError(f"{self.path}: no recipe {recipe!r} (it has {', '.join(self.runs)})")
         return self.runs[recipe]
 
+    def other(self, name: str) -> Results:
+        """Another results file, named from the same root."""
+        return _load(self.root, Path(name))
+
 
 @cache
-def _load(path: Path, shown: Path) -> Results:
-    """The results file at ``path``, named ``shown`` (its path from the repository's root) in messages."""
+def _load(root: Path, shown: Path) -> Results:
+    """The results file ``shown`` (a path from the repository's root ``root``), read once."""
+    path = (root / shown).resolve()
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -86,7 +111,7 @@ def _load(path: Path, shown: Path) -> Results:
     if record.get("schema") != export.SCHEMA_VERSION or not record.get("complete"):
         raise RenderError(f"{shown}: not a complete results file of schema {export.SCHEMA_VERSION}")
     runs = {r["recipe"]: RecipeRun.from_dict(r) for r in record["recipes"]}
-    return Results(shown, record["environment"], record["options"], runs)
+    return Results(root, shown, record["environment"], record["options"], runs, record.get("advice"))
 
 
 def _run_line(results: Results) -> str:
@@ -112,6 +137,28 @@ def _fastest(run: RecipeRun) -> Measurement | None:
         if m.timed and m.workers == most and not is_single_threaded(m.variant) and m.median
     ]
     return min(timed, key=lambda m: m.median.value if m.median else 0.0, default=None)
+
+
+def _bandwidth(results: Results) -> str:
+    rate = export.bandwidth(results.environment)
+    if rate is None:
+        raise RenderError(f"{results.path}: the run measured no copy bandwidth (--check-only?)")
+    return f"{rate / 1e9:.1f} GB/s"
+
+
+def _wall(results: Results) -> str:
+    seconds = results.environment.get("wall_s")
+    if seconds is None:
+        raise RenderError(f"{results.path}: the run recorded no wall time (made before it was recorded)")
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"
+
+
+def _overhead(results: Results, backend: str) -> str:
+    per_task = (results.environment.get("joblib_task_overhead") or {}).get("per_task_s") or {}
+    if backend not in per_task:
+        raise RenderError(f"{results.path}: no joblib overhead for {backend!r} (runs with dask measure it)")
+    return report.format_seconds(per_task[backend])
 
 
 def _summary(results: Results) -> str:
@@ -160,6 +207,8 @@ def _figure(run: RecipeRun, m: Measurement, field: str) -> float | None:
     if field == "gb_per_s":
         rate = run.bytes_per_second(m)
         return None if rate is None else rate / 1e9
+    if field == "start_s":
+        return None if m.first_s is None or m.median is None else max(0.0, m.first_s - m.median.value)
     estimate = _estimates(run, m)[field]
     return None if estimate is None else estimate.value
 
@@ -169,7 +218,7 @@ def _format(field: str, value: float | None) -> str:
         return "-"
     if field == "gil_held":
         return f"{value:.0%}"
-    return report.format_seconds(value) if field == "median" else f"{value:.2f}"
+    return report.format_seconds(value) if field in ("median", "start_s") else f"{value:.2f}"
 
 
 def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
@@ -199,6 +248,165 @@ def _spread(results: Results, variant: str, workers: str, field: str, *excluded:
     return f"{_format(field, min(known))}-{_format(field, max(known))}"
 
 
+def _label(results: Results) -> str:
+    """A run's column heading: its interpreter, marked when free-threaded."""
+    env = results.environment
+    return f"{env['implementation']} {env['python']}{'t' if env['free_threaded_build'] else ''}"
+
+
+def _cell(run: RecipeRun | None, variant: str, workers: str, field: str) -> str:
+    m = run.find(variant, int(workers)) if run and workers.isdigit() else None
+    if run is None or m is None or not m.timed:
+        return "-"
+    estimates = _estimates(run, m)
+    if field in estimates:
+        return report.format_interval(estimates[field], seconds=field == "median")
+    return _format(field, _figure(run, m, field))
+
+
+def _ratio(a: Interval | None, b: Interval | None) -> Interval | None:
+    """``b / a`` with the widest interval the two medians' intervals allow."""
+    if a is None or b is None or a.value <= 0:
+        return None
+    value = b.value / a.value
+    if a.low is None or a.high is None or b.low is None or b.high is None or a.low <= 0:
+        return Interval(value, None, None)
+    return Interval(value, b.low / a.high, b.high / a.low)
+
+
+def _runs_and_step(results: Results, words: Sequence[str], kind: str) -> tuple[list[Results], str, str, str]:
+    """The runs named first (``results`` and the other files), then the three words after them."""
+    if len(words) < 4 or not all(w.endswith(".json") for w in words[:-3]):
+        raise RenderError(f"{kind} takes two or more results files, then {KIND_USAGE[kind]}")
+    *others, what, workers, field = words
+    if field not in FIELDS:
+        raise RenderError(f"unknown field {field!r} (valid: {', '.join(FIELDS)})")
+    if not workers.isdigit():
+        raise RenderError(f"{kind}: workers must be a number, not {workers!r}")
+    return [results, *(results.other(name) for name in others)], what, workers, field
+
+
+def _median_of(values: list[float]) -> float:
+    ordered = sorted(values)
+    return (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+
+
+def _side_by_side(
+    runs: list[Results], rows: dict[str, tuple[str, str]], workers: str, field: str, title: str
+) -> str:
+    """A row per (recipe, variant), a column per run; for medians, each run over the one before it."""
+    pairs = list(itertools.pairwise(_label(r) for r in runs)) if field == "median" else []
+    row_heading = "recipe" if title.startswith("`") else "variant"
+    interval = " [95%]" if field in ("median", "speedup", "efficiency") else ""
+    heading = [_label(r) for r in runs] + [f"{b} / {a}" for a, b in pairs]
+    lines = [
+        f"{title} at {workers} worker{'' if workers == '1' else 's'}, {field}{interval}:",
+        "",
+        f"| {row_heading} | " + " | ".join(heading) + " |",
+        "|---|" + "---:|" * len(heading),
+    ]
+    ratios: list[list[float]] = [[] for _ in pairs]
+    for label, (recipe, variant) in rows.items():
+        found = [r.runs.get(recipe) for r in runs]
+        cells = [_cell(run, variant, workers, field) for run in found]
+        steps = [run.find(variant, int(workers)) if run else None for run in found]
+        medians = [m.median if m and m.timed else None for m in steps]
+        for column, (a, b) in enumerate(itertools.pairwise(medians) if pairs else []):
+            estimate = _ratio(a, b)
+            cells.append(report.format_interval(estimate).replace(" ", "x ", 1) if estimate else "-")
+            ratios[column] += [estimate.value] if estimate else []
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if pairs:
+        lines.append("")
+        for (before, after), values in zip(pairs, ratios, strict=True):
+            if values:
+                rows_word = "rows" if len(values) > 1 else "row"
+                lines.append(
+                    f"{after} / {before} over {len(values)} {rows_word}: median {_median_of(values):.2f}x, "
+                    f"range {min(values):.2f}x-{max(values):.2f}x."
+                )
+        lines.append("A ratio's brackets are the widest that the two medians' 95% intervals allow.")
+    return "\n".join(lines)
+
+
+def _compare(results: Results, *words: str) -> str:
+    """One step's figure across several runs, a row per recipe of any of them."""
+    runs, variant, workers, field = _runs_and_step(results, words, "compare")
+    recipes = list(dict.fromkeys(name for r in runs for name in r.runs))
+    rows = {name: (name, variant) for name in recipes}
+    return _side_by_side(runs, rows, workers, field, f"`{variant}`")
+
+
+def _compare_recipe(results: Results, *words: str) -> str:
+    """One recipe's figure across several runs, a row per variant that any of them timed."""
+    runs, recipe, workers, field = _runs_and_step(results, words, "compare_recipe")
+    found = [r.runs[recipe] for r in runs if recipe in r.runs]
+    if not found:
+        raise RenderError(f"compare_recipe: no run has recipe {recipe!r}")
+    variants = dict.fromkeys(
+        m.variant for run in found for m in run.measurements if m.workers == int(workers) and m.timed
+    )
+    return _side_by_side(runs, {v: (recipe, v) for v in variants}, workers, field, recipe)
+
+
+KIND_USAGE = {"compare": "VARIANT WORKERS FIELD", "compare_recipe": "RECIPE WORKERS FIELD"}
+
+
+def _efficiencies(results: Results) -> dict[tuple[str, str], Interval]:
+    """The compute-bound parallel steps' efficiencies at each recipe's most workers."""
+    bandwidth = export.bandwidth(results.environment)
+    found = {}
+    for run in results.runs.values():
+        most = max((m.workers for m in run.measurements), default=1)
+        for m in run.measurements:
+            parallel = m.timed and m.workers == most > 1 and not is_single_threaded(m.variant)
+            efficiency = run.efficiency(m) if parallel and run.bound(m, bandwidth) != "memory" else None
+            if efficiency is not None:
+                found[(run.recipe, m.variant)] = efficiency
+    return found
+
+
+def _repeat(results: Results, other_name: str) -> str:
+    """How far two runs of the same command agree, as bullets."""
+    other = results.other(other_name)
+    changes, _ = compare.compare_runs(compare.load_run(results.file), compare.load_run(other.file))
+    changed = [c for c in changes if c.verdict]
+    faster = sum(c.verdict == "faster" for c in changed)
+    first, second = _efficiencies(results), _efficiencies(other)
+    both = sorted(first.keys() & second.keys())
+    gaps = [abs(first[key].value - second[key].value) for key in both]
+    if not gaps:
+        raise RenderError(f"repeat: {results.path} and {other.path} share no compute-bound efficiency")
+
+    def widths(found: dict[tuple[str, str], Interval]) -> str:
+        spans = [e.high - e.low for e in found.values() if e.high is not None and e.low is not None]
+        return f"{_median_of(spans):.2f} at the median and {max(spans):.2f} at the worst" if spans else "-"
+
+    def flagged(r: Results) -> int:
+        return sum(bool(run.flags(m)) for run in r.runs.values() for m in run.measurements if m.timed)
+
+    timed = sum(m.timed for run in results.runs.values() for m in run.measurements)
+    return "\n".join(
+        [
+            f"- `compare` called {len(changed)} of {len(changes)} rows changed ({faster} faster, "
+            f"{len(changed) - faster} slower in the second run).",
+            f"- Of the {len(both)} compute-bound efficiencies at the most workers, "
+            f"{sum(g <= 0.05 for g in gaps)} were within 0.05 of each other in the two runs and "
+            f"{sum(g <= 0.1 for g in gaps)} within 0.1 (the largest difference {max(gaps):.2f}).",
+            f"- Their 95% intervals were {widths(first)} wide (high minus low) in the first run, "
+            f"{widths(second)} in the second.",
+            f"- Rows flagged: {flagged(results)} and {flagged(other)} of {timed}.",
+        ]
+    )
+
+
+def _advice(results: Results) -> str:
+    if results.advice is None:
+        raise RenderError(f"{results.path}: not a file of python -m cookbook.advise --json")
+    lines = [f"**{results.advice['recommendation']}**", ""]
+    return "\n".join(lines + [f"- {line}" for line in results.advice["evidence"]])
+
+
 def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
     folder = document.parent / "img"
     if draw:
@@ -214,10 +422,17 @@ def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
 
 KINDS: dict[str, tuple[int, bool, Callable[..., str]]] = {  # arguments after FILE, more allowed, renderer
     "run": (0, False, _run_line),
+    "bandwidth": (0, False, _bandwidth),
+    "wall": (0, False, _wall),
+    "overhead": (1, False, _overhead),
     "summary": (0, False, _summary),
     "table": (1, False, _table),
     "value": (4, False, _value),
     "spread": (3, True, _spread),
+    "compare": (4, True, _compare),
+    "compare_recipe": (4, True, _compare_recipe),
+    "repeat": (1, False, _repeat),
+    "advice": (0, False, _advice),
     "plot": (1, False, _plot),
 }
 
@@ -231,12 +446,12 @@ def _render_block(directive: str, *, root: Path, document: Path, draw: bool) -> 
     if len(args) != count + 1 and not (more and len(args) > count + 1):
         at_least = " at least" if more else ""
         raise RenderError(f"{kind} takes a results file and{at_least} {count} more arguments: {directive!r}")
-    results = _load((root / args[0]).resolve(), Path(args[0]))
+    results = _load(root, Path(args[0]))
     extra = {"document": document, "draw": draw} if kind == "plot" else {}
     text = renderer(results, *args[1:], **extra)
     to_root = os.path.relpath(root, document.parent)
     text = text.replace("{root}", "" if to_root == "." else f"{to_root}/")
-    inline = "\n" not in text and kind in ("value", "spread", "run")
+    inline = "\n" not in text and kind in ("value", "spread", "run", "bandwidth", "wall", "overhead")
     return text if inline else f"\n{text}\n"
 
 

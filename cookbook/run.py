@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -353,6 +354,7 @@ def _list(recipes: Sequence[Recipe]) -> None:
 
 def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOptions) -> int:
     stdout = _stdout_console()
+    started = time.monotonic()
     # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
     bandwidth = None if options.check_only else environment.memory_bandwidth()
     env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
@@ -375,6 +377,7 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOption
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
     env.update(_thread_pools(runs))  # known once the recipes' processes have loaded them
+    env["wall_s"] = round(time.monotonic() - started, 1)  # from the bandwidth probe to the last recipe
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
     _write_outputs(args, options, env, runs, complete=stopped_by is None)

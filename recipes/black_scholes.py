@@ -54,22 +54,13 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.81 s with 2 workers (0.79x serial, efficiency
-0.43), against 1.25 s (1.01x, 0.50) on 3.14. The kernel calls math.sqrt,
-math.log, math.erfc and math.exp through the module at every option, and a
-free-threaded build writes the shared function objects' reference counts
-from both threads (docs/free-threaded.md). With the four bound to
-locals (default arguments), a probe went from 0.44 to 0.77, but a second run
-minutes later gave 0.76 as written and 0.69 with locals: no consistent gain,
-so something else weighs here too; not found. On one thread,
-serial took 1.15x as long on 3.14t as on 3.14 (1.08-1.17x in three
-interleaved rounds), and 0.98x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: numpy_threads 0.98 and 0.96, numba_threads 0.99 and 0.97,
-numba_prange 1.00 and 1.00, joblib_processes 0.71 and 0.65.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). The kernel calls math.sqrt,
+math.log, math.erfc and math.exp through the module at every option, and a free-threaded build
+writes those shared function objects' reference counts from both threads. Binding the four to locals
+gave no consistent gain in a probe (scripts/free_threading/shared_objects.py), so something else
+weighs too; it was not found. Its figures on 3.11, 3.14 and 3.14t:
+``docs/recipes/black_scholes.md``.
 
 Run it: ``python recipes/black_scholes.py``. ``python -m cookbook.run black_scholes`` times it at the
 medium size, where each call is short enough that the thread and process pools'

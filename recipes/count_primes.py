@@ -52,19 +52,10 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 666 ms with 2 workers (1.87x serial, efficiency
-0.94), against 1.15 s (1.07x, 0.50) on 3.14. Its loop touches only integers
-it makes itself (small ones are immortal), so the threads share no object
-and the GIL's absence shows in full. numba_threads_static fell from 0.81 to
-0.52 in this run, not investigated. On one thread, serial took 1.09x as long
-on 3.14t as on 3.14 (1.06-1.10x in three interleaved rounds), and 0.98x as
-long on 3.14 as on 3.11.7: the first is the free-threaded build's own cost.
-Efficiencies on 3.14 and on 3.14t of the other variants: numpy_threads 0.87
-and 0.95, numba_threads 0.98 and 0.97, numba_threads_static 0.81 and 0.52,
-numba_prange 0.81 and 0.81, joblib_processes 0.97 and 0.95.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Its loop touches only integers it
+makes itself (small ones are immortal), so the threads share no object and python_threads scales
+once the GIL is gone. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/count_primes.md``.
 
 Run it: ``python recipes/count_primes.py``. ``python -m cookbook.run count_primes`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -20,6 +20,13 @@ GIL runs bytecode, so threads take turns and the total time stays that of
 ``serial`` (the classic result: two threads are no faster than one after the
 other).
 
+python_threads_local: the same, with ``MODULUS`` read once into a local. With
+the GIL it changes nothing. On a free-threaded build (3.14t) every read of a
+shared object writes its reference count, and the global ``MODULUS`` (an int
+above 256, so not immortal) is read at every step by both threads: that
+cache line then bounces between the cores. A local takes the shared object
+out of the loop.
+
 numpy_threads: does not apply. A countdown is a chain of dependent steps;
 NumPy has no operation for it, and a Python loop over NumPy scalars would
 hold the GIL like ``python_threads``, only slower.
@@ -44,22 +51,11 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.59 s with 2 workers (0.93x serial, efficiency
-0.48), against 1.33 s (1.02x, 0.50) on 3.14. The loop reads the global
-MODULUS (1,000,003, an int above 256, so not immortal) at every step, and a
-free-threaded build writes its reference count from both threads (docs/free-threaded.md).
-With ``modulus = MODULUS`` bound once per call, a
-probe gave 0.88 against 0.30 as written (0.89 against 0.36 in a second
-run); sampled over four minutes, it
-gave 0.85-0.90 whether a cache line's round trip between the VM's two CPUs
-took 76-124 or 375-384 ns, the kernel as written 0.47-0.52 and 0.29-0.38. On one thread, serial took 1.06x as
-long on 3.14t as on 3.14 (1.06-1.08x in three interleaved rounds), and 1.09x
-as long on 3.14 as on 3.11.7: the first is the free-threaded build's own
-cost. Efficiencies on 3.14 and on 3.14t of the other variants: numba_threads
-0.97 and 0.89, numba_prange 1.00 and 1.00, joblib_processes 0.98 and 0.93.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). The loop reads the global MODULUS
+(1,000,003: an int above 256, so not immortal) at every step, and a free-threaded build writes its
+reference count from both threads; python_threads_local, with MODULUS bound to a local once per
+call, shows what that costs. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/countdown.md``.
 
 Run it: ``python recipes/countdown.py``. ``python -m cookbook.run countdown`` times it at the
 medium size, where each call is short enough that the thread and process pools'
@@ -96,6 +92,16 @@ def countdown(n):
     return checksum
 
 
+def countdown_local(n):
+    """``countdown`` with ``MODULUS`` bound to a local: the loop reads no shared object."""
+    modulus = MODULUS
+    checksum = 0
+    while n > 0:
+        checksum = (checksum * 31 + n) % modulus
+        n -= 1
+    return checksum
+
+
 if numba:  # without it, the numba variants are skipped (see below VARIANTS)
     countdown_numba = numba.njit(nogil=True, cache=True)(countdown)
 
@@ -126,6 +132,11 @@ def python_threads(lengths, n_workers):
         return np.array(list(pool.map(countdown, lengths.tolist())))
 
 
+def python_threads_local(lengths, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return np.array(list(pool.map(countdown_local, lengths.tolist())))
+
+
 def numba_(lengths, n_workers):
     return np.array([countdown_numba(n) for n in lengths])
 
@@ -148,6 +159,7 @@ def joblib_processes(lengths, n_workers):
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
+    "python_threads_local": python_threads_local,
     "numba": numba_,
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,

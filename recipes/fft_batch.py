@@ -61,19 +61,11 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 920 ms with 2 workers (1.95x serial, efficiency
-0.98), against 1.58 s (0.99x, 0.49) on 3.14. Each chunk's transform works on
-its own lists, and math is called only once per twiddle factor, outside the
-innermost loop: the threads share almost nothing, and it scales. On one
-thread, serial took 1.14x as long on 3.14t as on 3.14 (1.08-1.28x in three
-interleaved rounds), and 0.85x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: numpy_threads 1.04 and 0.71, numba_threads 0.93 and 0.85,
-numba_prange 0.93 and 0.96, scipy_workers 0.92 and 0.89, scipy_threads 0.77
-and 0.68, joblib_processes 0.80 and 0.89.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Each chunk's transform works on its
+own lists, and math is called once per twiddle factor, outside the innermost loop: the threads share
+almost nothing, and python_threads scales. Its figures on 3.11, 3.14 and 3.14t:
+``docs/recipes/fft_batch.md``.
 
 Run it: ``python recipes/fft_batch.py``. ``python -m cookbook.run fft_batch`` times it at the
 medium size, where each call is short enough that the thread and process pools'

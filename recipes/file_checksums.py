@@ -64,19 +64,11 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 148 ms with 2 workers (1.94x serial, efficiency
-0.97), against 147 ms (1.96x, 0.98) on 3.14. python_threads was parallel on
-every build: the reads and hashlib's large updates run without the GIL.
-python_threads_small_blocks is the variant that moved: its 1 KiB updates
-keep the GIL where there is one, and on 3.14t they have none to keep. On one
-thread, serial took 1.00x as long on 3.14t as on 3.14 (1.00-1.00x in three
-interleaved rounds), and 1.00x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: python_threads_small_blocks 0.22 and 0.97, joblib_processes
-0.91 and 0.87.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). python_threads is parallel on every
+build: the reads and hashlib's large updates run without the GIL. python_threads_small_blocks is the
+variant that moves: its 1 KiB updates keep the GIL where there is one, and on 3.14t there is none to
+keep. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/file_checksums.md``.
 
 Run it: ``python recipes/file_checksums.py``. ``python -m cookbook.run file_checksums`` times it at the
 medium size, where each call is short enough that the thread and process pools'

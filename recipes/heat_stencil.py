@@ -93,27 +93,12 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 2.64 s with 2 workers (0.77x serial, efficiency
-0.41), against 1.45 s (0.99x, 0.49) on 3.14. Each step's bands go to
-whichever thread is free, so the floats a thread writes into a row are freed
-a step later by the other one, and every cell reads the global ALPHA: both
-write reference counts from two cores. python_threads_pinned keeps each band
-on one thread: 0.59 here, and 0.29 against python_threads' 0.18 in a later
-``heat_stencil --size large --variants
-python_threads,python_threads_pinned`` run (03:18 UTC; a cache line's round
-trip between the VM's two CPUs took 325-376 ns a minute before, 122 ns a
-minute after); with ALPHA also bound to a local, a
-smaller grid went from 0.54 to 0.69 (means of 21 samples at 76-124 ns). On
-one thread, serial took 1.46x as long on 3.14t as on 3.14 (1.40-1.48x in
-three interleaved rounds), and 0.90x as long on 3.14 as on 3.11.7: the first
-is the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of
-the other variants: python_threads_pinned 0.48 and 0.59, numpy_threads 0.76
-and 0.87, numba_threads 0.54 and 0.42, numba_prange 0.95 and 0.90,
-scipy_threads 0.83 and 0.91, joblib_processes 0.49 and 0.55,
-memmap_processes 0.49 and 0.66.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Each step's bands go to whichever
+thread is free, so the floats a thread writes into a row are freed a step later by the other one,
+and every cell reads the global ALPHA: both write reference counts from two cores.
+python_threads_pinned keeps each band on one thread, which removes the first of the two. Its figures
+on 3.11, 3.14 and 3.14t: ``docs/recipes/heat_stencil.md``.
 
 Run it: ``python recipes/heat_stencil.py``. ``python -m cookbook.run heat_stencil`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -58,18 +58,11 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.63 s with 2 workers (0.83x serial, efficiency
-0.53), against 1.19 s (0.99x, 0.49) on 3.14. Its loop reads the globals LO,
-HI and SCALE at every sample; binding them to locals was not enough in a
-probe (0.32 to 0.36; 0.33 to 0.45 in a second run), and what else the threads share was not found. On one
-thread, serial took 1.11x as long on 3.14t as on 3.14 (1.08-1.12x in three
-interleaved rounds), and 0.90x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: numpy_threads 0.79 and 0.85, numba_threads 0.94 and 0.94,
-numba_prange 1.00 and 1.00, joblib_processes 0.77 and 0.80.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Its loop reads the globals LO, HI
+and SCALE at every sample; binding them to locals was not enough in a probe
+(scripts/free_threading/shared_objects.py), and what else the threads share was not found. Its
+figures on 3.11, 3.14 and 3.14t: ``docs/recipes/histogram.md``.
 
 Run it: ``python recipes/histogram.py``. ``python -m cookbook.run histogram`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -46,17 +46,10 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.79 s with 2 workers (1.04x serial, efficiency
-0.55), against 1.86 s (1.00x, 0.50) on 3.14. Its loop reads the coordinates
-item by item from NumPy arrays that both threads share; not probed further.
-On one thread, serial took 1.01x as long on 3.14t as on 3.14 (1.01-1.07x in
-three interleaved rounds), and 1.02x as long on 3.14 as on 3.11.7: the first
-is the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of
-the other variants: numpy_threads 0.21 and 0.93, numba_threads 0.98 and
-0.94, numba_prange 0.99 and 0.99, joblib_processes 0.99 and 1.00.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Its loop reads the coordinates item
+by item from NumPy arrays that both threads share; not probed further. Its figures on 3.11, 3.14 and
+3.14t: ``docs/recipes/mandelbrot.md``.
 
 Run it: ``python recipes/mandelbrot.py``. ``python -m cookbook.run mandelbrot`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -85,18 +85,10 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 998 ms with 2 workers (1.97x serial, efficiency
-0.96), against 1.59 s (0.93x, 0.48) on 3.14. Each product's matrices are its
-own lists: the threads share no object in the loop, and it scales. On one
-thread, serial took 1.37x as long on 3.14t as on 3.14 (1.36-1.40x in three
-interleaved rounds), and 0.98x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: numpy_threads 0.32 and 0.41, numpy_threads_oversubscribed
-0.50 and 0.46, numpy_processes 0.06 and 0.09, numba_threads 0.98 and 0.87,
-numba_prange 1.00 and 1.00, joblib_processes 0.97 and 0.99.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Each product's matrices are its own
+lists: the threads share no object in the loop, and python_threads scales. Its figures on 3.11, 3.14
+and 3.14t: ``docs/recipes/matmul_blas.md``.
 
 Run it: ``python recipes/matmul_blas.py``. ``python -m cookbook.run matmul_blas`` times it at the
 medium size, where each call is short enough that the thread and process pools'

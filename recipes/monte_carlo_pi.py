@@ -23,6 +23,11 @@ serial: the chunks one after the other in a pure-Python loop; the reference.
 python_threads: the chunks on a thread pool. The loop is bytecode, so the
 GIL lets one thread run at a time: no speedup.
 
+python_threads_local: the same, with ``MULTIPLIER`` and ``MODULUS`` read once
+into locals. With the GIL it changes nothing; on a free-threaded build
+(3.14t) it takes the two shared globals, whose reference counts both threads
+would write at every point, out of the loop.
+
 numpy: each chunk's stream built and tested with array operations, on one
 thread.
 
@@ -47,20 +52,12 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 4.67 s with 2 workers (0.68x serial, efficiency
-0.33), against 2.88 s (1.07x, 0.51) on 3.14. The loop reads the globals
-MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a
-point, and a free-threaded build writes their reference counts from both
-threads (docs/free-threaded.md): with both bound to locals, a probe
-went from 0.34 to 0.97 (0.31 to 0.95 in a second run). On one thread, serial took 1.08x as long on 3.14t as
-on 3.14 (1.08-1.13x in three interleaved rounds), and 1.25x as long on 3.14
-as on 3.11.7: the first is the free-threaded build's own cost. Efficiencies
-on 3.14 and on 3.14t of the other variants: numpy_threads 0.94 and 0.92,
-numba_threads 0.97 and 0.97, numba_prange 1.00 and 1.00, joblib_processes
-1.03 and 1.01.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). The loop reads the globals
+MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a point, and a free-threaded
+build writes their reference counts from both threads; python_threads_local, with both bound to
+locals, shows what that costs. Its figures on 3.11, 3.14 and 3.14t:
+``docs/recipes/monte_carlo_pi.md``.
 
 Run it: ``python recipes/monte_carlo_pi.py``. ``python -m cookbook.run monte_carlo_pi`` times it at the
 medium size, where each call is short enough that the thread and process pools'
@@ -110,6 +107,21 @@ def count_inside(seed, n_points):
     return inside
 
 
+def count_inside_local(seed, n_points):
+    """``count_inside`` with the constants bound to locals: the loop reads no shared object."""
+    multiplier, modulus = MULTIPLIER, MODULUS
+    limit = modulus * modulus
+    state = seed
+    inside = 0
+    for _ in range(n_points):
+        state = state * multiplier % modulus
+        x = state
+        state = state * multiplier % modulus
+        if x * x + state * state < limit:
+            inside += 1
+    return inside
+
+
 if numba:  # without it, the numba variants are skipped (see below VARIANTS)
     count_inside_numba = numba.njit(nogil=True, cache=True)(count_inside)
 
@@ -151,6 +163,11 @@ def python_threads(chunks, n_workers):
         return sum(pool.map(count_inside, *chunks.T.tolist()))
 
 
+def python_threads_local(chunks, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_inside_local, *chunks.T.tolist()))
+
+
 def numpy_(chunks, n_workers):
     return sum(count_inside_numpy(seed, n) for seed, n in chunks.tolist())
 
@@ -182,6 +199,7 @@ def joblib_processes(chunks, n_workers):
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
+    "python_threads_local": python_threads_local,
     "numpy": numpy_,
     "numpy_threads": numpy_threads,
     "numba": numba_,

@@ -24,6 +24,11 @@ block's rows and all points (coordinates as Python lists); the reference.
 python_threads: blocks on a thread pool. The double loop is bytecode, so the
 GIL lets one thread run at a time: no speedup.
 
+python_threads_copied: the same, each block reading its own copy of the
+points' floats. With the GIL it only adds the copies; on a free-threaded
+build (3.14t) it stops both threads from writing the reference counts of the
+same float objects, which they read at every pair.
+
 numpy: each block as arrays: the block's coordinates minus all points',
 broadcast to a (block rows, size) array of squared distances, then the
 minimum of each row; on one thread.
@@ -60,20 +65,11 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.56 s with 2 workers (1.11x serial, efficiency
-0.64), against 1.43 s (1.03x, 0.51) on 3.14. Every block reads all the
-points' floats, from lists both threads share, and a free-threaded build
-writes their reference counts from both threads (docs/free-threaded.md):
-with each call given its own copy of the floats (``[x + 0.0 for x
-in xs]``), a probe went from 0.26 to 0.96 (0.27 to 0.92 in a second run). On one thread, serial took 1.24x
-as long on 3.14t as on 3.14 (1.22-1.25x in three interleaved rounds), and
-0.90x as long on 3.14 as on 3.11.7: the first is the free-threaded build's
-own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
-numpy_threads 0.87 and 0.96, numba_threads 0.98 and 0.93, numba_prange 1.00
-and 1.00, scipy_threads 0.97 and 0.92, joblib_processes 0.97 and 0.97.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Every block reads all the points'
+floats from lists both threads share, and a free-threaded build writes their reference counts from
+both threads; python_threads_copied, each block on its own copy of the floats, shows what that
+costs. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/pairwise_distances.md``.
 
 Run it: ``python recipes/pairwise_distances.py``. ``python -m cookbook.run pairwise_distances`` times it
 at the medium size, where each call is short enough that the thread and process pools'
@@ -199,6 +195,17 @@ def python_threads(coords, n_workers):
         return _run_blocks(nearest_distances, coords.tolist(), coords.shape[1], pool.map)
 
 
+def nearest_distances_copied(xs, ys, zs, start, stop, out):
+    """``nearest_distances`` on copies of the floats (``x + 0.0`` is a new object): none shared."""
+    copies = ([x + 0.0 for x in axis] for axis in (xs, ys, zs))
+    return nearest_distances(*copies, start, stop, out)
+
+
+def python_threads_copied(coords, n_workers):
+    with ThreadPoolExecutor(n_workers) as pool:
+        return _run_blocks(nearest_distances_copied, coords.tolist(), coords.shape[1], pool.map)
+
+
 def numpy_(coords, n_workers):
     return _run_blocks(nearest_distances_numpy, [coords], coords.shape[1])
 
@@ -236,6 +243,7 @@ def joblib_processes(coords, n_workers):
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
+    "python_threads_copied": python_threads_copied,
     "numpy": numpy_,
     "numpy_threads": numpy_threads,
     "numba": numba_,

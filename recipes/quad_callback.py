@@ -70,22 +70,12 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 2.99 s with 2 workers (0.67x serial, efficiency
-0.37), against 2.06 s (1.02x, 0.50) on 3.14. quad calls the integrand from
-C, and each call writes the reference counts of the one shared function
-object and of math's functions from both threads (docs/free-threaded.md).
-With a trivial integrand, p * t, a copy of the function per chunk
-took quad from 0.53 to 0.74; a plain loop calling the real integrand scaled
-0.33, calling p * t 0.88. quad itself runs in parallel: numba_threads, with
-a compiled callback, went from 0.50 to 0.76. On one thread, serial took
-0.97x as long on 3.14t as on 3.14 (0.94-0.98x in three interleaved rounds),
-and 1.12x as long on 3.14 as on 3.11.7: the first is the free-threaded
-build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
-numpy_threads 0.95 and 0.86, numba_threads 0.50 and 0.76, joblib_processes
-0.97 and 0.96.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). quad calls the integrand from C,
+and each call writes the reference counts of the one shared function object and of math's functions
+from both threads (scripts/free_threading/quad_probes.py). quad itself runs in parallel once the GIL
+is gone: numba_threads, whose compiled callback is no Python object, scales better there than on a
+GIL build. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/quad_callback.md``.
 
 Run it: ``python recipes/quad_callback.py``. ``python -m cookbook.run quad_callback`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -67,24 +67,14 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 1.23 s with 2 workers (2.30x serial, efficiency
-0.65), against 1.27 s (0.84x, 0.47) on 3.14. serial pays most of any recipe
-on one thread: its merge writes into a list at every element, and list
-writes take a per-object lock on a free-threaded build (a store 19.5 ns
-against 11.0 ns in a micro-benchmark). It pays more on the main thread: 2.59
-s there against 1.40 s on one other thread of the same process (1.08 s on
-either on 3.14), which is also why joblib_processes on one worker (tasks on
-the loky worker's main thread) took 2.84 s and joblib_processes' efficiency
-exceeds 1, and why python_threads beat serial 2.30x; why the main thread is
-slower was not found. On one
-thread, serial took 2.41x as long on 3.14t as on 3.14 (2.35-2.54x in three
-interleaved rounds), and 0.96x as long on 3.14 as on 3.11.7: the first is
-the free-threaded build's own cost. Efficiencies on 3.14 and on 3.14t of the
-other variants: numpy_threads 0.75 and 0.74, numba_threads 0.94 and 0.91,
-numba_prange 0.95 and 0.95, joblib_processes 0.65 and 1.43.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). serial pays the most of any recipe
+for the free-threaded build on one thread: its merge writes into a list at every element, and a list
+write takes the list's per-object lock there (scripts/free_threading/single_thread_ops.py). It pays
+more on the main thread than on another thread of the same process
+(scripts/free_threading/main_thread.py), which is why joblib_processes at one worker (its tasks on
+the loky worker's main thread) is slow and its efficiency can exceed 1; why the main thread is
+slower was not found. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/sort_chunks.md``.
 
 Run it: ``python recipes/sort_chunks.py``. ``python -m cookbook.run sort_chunks`` times it at the
 medium size, where each call is short enough that the thread and process pools'

@@ -75,17 +75,10 @@ rendered from the committed runs in ``results/``.
 
 Free-threaded Python 3.14t
 --------------------------
-``python -m cookbook.run all --size large`` on 2026-11-30, on a 2-vCPU AMD EPYC VM, on a
-3.14.7 free-threaded build (GIL off) and on the GIL build of the same
-source, numpy 2.5.5, scipy 1.18.1, numba 0.68.1 on both, one run each. On
-3.14t python_threads took 824 ms with 2 workers (0.86x serial, efficiency
-0.44), against 651 ms (0.96x, 0.46) on 3.14. Each chunk has its own lists;
-what the threads still share was not probed. On one thread, serial took
-1.12x as long on 3.14t as on 3.14 (1.11-1.16x in three interleaved rounds),
-and 0.85x as long on 3.14 as on 3.11.7: the first is the free-threaded
-build's own cost. Efficiencies on 3.14 and on 3.14t of the other variants:
-numpy_threads 0.74 and 0.94, numba_threads 0.58 and 0.76, numba_prange 0.61
-and 1.00, joblib_processes 0.58 and 0.67, numpy_processes 0.02 and 0.02.
+On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
+threads share no object in the hot loop (docs/free-threaded.md). Each chunk has its own lists; what
+the threads still share was not probed. Its figures on 3.11, 3.14 and 3.14t:
+``docs/recipes/stream_triad.md``.
 
 Run it: ``python recipes/stream_triad.py``. ``python -m cookbook.run stream_triad`` times it at the
 medium size, where each call is short enough that the thread and process pools'

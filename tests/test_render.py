@@ -22,7 +22,7 @@ def test_the_committed_docs_are_what_the_committed_results_render():
 def test_every_published_results_file_records_its_command_date_and_machine():
     for path in sorted((ROOT / "results").glob("*.json")):
         env = json.loads(path.read_text())["environment"]
-        assert env["command"].startswith("python -m cookbook.run "), path
+        assert env["command"].startswith(("python -m cookbook.run ", "python -m cookbook.advise ")), path
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT.*", env["date_utc"]), path
         assert path.name.startswith(env["date_utc"][:10]), f"{path.name}: named after another date"
         assert f"python{env['python'].rsplit('.', 1)[0]}" in path.name, f"{path.name}: another interpreter"
@@ -161,3 +161,80 @@ def test_a_plot_block_draws_the_plot_beside_the_page_and_links_it(site):
     (site / "docs" / "img" / "good_recipe.png").unlink()
     assert render.main(["--root", str(site), "--check", str(page)]) == 0  # reads the text, draws nothing
     assert not (site / "docs" / "img" / "good_recipe.png").exists()
+
+
+@pytest.fixture(scope="module")
+def slower(site):
+    """results/slower.json: the site's run with every call twice as long, marked as a 3.14t run."""
+    record = json.loads((site / "results" / "run.json").read_text())
+    record["environment"] |= {"python": "3.14.0", "free_threaded_build": True, "gil_enabled": False}
+    for run in record["recipes"]:
+        for m in run["measurements"]:
+            for sample in m["samples"] or []:
+                sample["per_call_s"] *= 2
+    (site / "results" / "slower.json").write_text(json.dumps(record))
+    return "results/slower.json"
+
+
+def test_a_compare_block_sets_runs_side_by_side_with_the_ratio_of_their_medians(site, slower):
+    files = "results/run.json results/slower.json"
+    page = _page(
+        site,
+        f"<!-- render: compare {files} serial 1 median -->\n<!-- /render -->\n\n"
+        f"<!-- render: compare_recipe {files} good_recipe 2 efficiency -->\n<!-- /render -->\n",
+    )
+    assert render.main(["--root", str(site), str(page)]) == 0
+    by_recipe, by_variant = page.read_text().split("<!-- render: compare_recipe")
+    assert "| recipe | CPython 3." in by_recipe
+    assert "| CPython 3.14.0t | CPython 3.14.0t / CPython 3." in by_recipe
+    assert re.search(r"\| good_recipe \| [^|]+ \| [^|]+ \| 2\.00x \[[^]]*\] \|", by_recipe)
+    assert "over 1 row: median 2.00x, range 2.00x-2.00x." in by_recipe
+    assert "`serial` at 1 worker, median [95%]:" in by_recipe
+    assert "good_recipe at 2 workers, efficiency [95%]:" in by_variant
+    rows = re.findall(r"^\| (\w+) \| \d\.\d\d \[", by_variant, re.MULTILINE)
+    assert rows == ["python_threads"], by_variant  # the variants timed at 2 workers; no ratio column
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            "compare results/run.json serial 1 median x",
+            "compare takes two or more results files, then VARIANT",
+        ),
+        (
+            "compare_recipe results/run.json results/run.json good_recipe two median",
+            "workers must be a number",
+        ),
+        ("compare_recipe results/run.json results/run.json nope 1 median", "no run has recipe 'nope'"),
+    ],
+)
+def test_a_bad_compare_block_is_one_line(site, capsys, block, message):
+    page = _page(site, f"<!-- render: {block} --><!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_first_calls_start_cost_the_copy_bandwidth_and_the_wall_time_render_inline(site):
+    page = _page(
+        site,
+        "Start: <!-- render: value results/run.json good_recipe python_threads 2 start_s -->?"
+        "<!-- /render -->;"
+        " copy: <!-- render: bandwidth results/run.json -->?<!-- /render -->;"
+        " took <!-- render: wall results/run.json -->?<!-- /render -->.\n",
+    )
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    assert re.search(r"Start: <!-- [^>]*-->[\d.]+ (ns|µs|ms|s)<!-- /render -->;", text), text
+    assert re.search(r"copy: <!-- [^>]*-->\d+\.\d GB/s<!-- /render -->;", text), text
+    assert re.search(r"took <!-- [^>]*-->(\d+\.\d s|\d+ min \d+ s)<!-- /render -->\.", text), text
+
+
+def test_a_repeat_block_says_how_far_two_runs_agree(site, slower):
+    page = _page(site, f"<!-- render: repeat results/run.json {slower} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    assert re.search(r"- `compare` called \d+ of \d+ rows changed", text), text
+    # every call twice as long: each efficiency is the same ratio in both runs
+    assert "Of the 1 compute-bound efficiencies at the most workers, 1 were within 0.05" in text, text
+    assert "(the largest difference 0.00)" in text and "- Rows flagged: " in text

@@ -12,28 +12,8 @@ from quad_and_heat import median_time, report  # noqa: E402
 
 from recipes import black_scholes, countdown, histogram, monte_carlo_pi, pairwise_distances  # noqa: E402
 
-
-def countdown_local(n):
-    modulus = countdown.MODULUS
-    checksum = 0
-    while n > 0:
-        checksum = (checksum * 31 + n) % modulus
-        n -= 1
-    return checksum
-
-
-def count_inside_local(seed, n_points):
-    multiplier, modulus = monte_carlo_pi.MULTIPLIER, monte_carlo_pi.MODULUS
-    limit = modulus * modulus
-    state = seed
-    inside = 0
-    for _ in range(n_points):
-        state = state * multiplier % modulus
-        x = state
-        state = state * multiplier % modulus
-        if x * x + state * state < limit:
-            inside += 1
-    return inside
+# countdown's and monte_carlo_pi's local-constant kernels are their recipes' own
+# (python_threads_local); the others are probed only here.
 
 
 def call_prices_local(
@@ -65,13 +45,14 @@ _nearest = pairwise_distances.nearest_distances
 
 
 def nearest_private(xs, ys, zs, start, stop, out):
-    # every call gets its own float objects for the points it reads
+    # every call gets its own float objects for the points it reads (the recipe's
+    # nearest_distances_copied calls the module's kernel, which this script swaps)
     return _nearest([x + 0.0 for x in xs], [y + 0.0 for y in ys], [z + 0.0 for z in zs], start, stop, out)
 
 
 CASES = [
-    (countdown, "countdown", countdown_local, 400_000),
-    (monte_carlo_pi, "count_inside", count_inside_local, 2_000_000),
+    (countdown, "countdown", countdown.countdown_local, 400_000),
+    (monte_carlo_pi, "count_inside", monte_carlo_pi.count_inside_local, 2_000_000),
     (black_scholes, "call_prices", call_prices_local, 600_000),
     (histogram, "bin_counts", bin_counts_local, 3_000_000),
     (pairwise_distances, "nearest_distances", nearest_private, 1500),
