@@ -380,7 +380,9 @@ def _repeat(results: Results, other_name: str) -> str:
 
     def widths(found: dict[tuple[str, str], Interval]) -> str:
         spans = [e.high - e.low for e in found.values() if e.high is not None and e.low is not None]
-        return f"{_median_of(spans):.2f} at the median and {max(spans):.2f} at the worst" if spans else "-"
+        return (
+            f"{_median_of(spans):.2f} wide at the median and {max(spans):.2f} at the worst" if spans else "-"
+        )
 
     def flagged(r: Results) -> int:
         return sum(bool(run.flags(m)) for run in r.runs.values() for m in run.measurements if m.timed)
@@ -393,7 +395,7 @@ def _repeat(results: Results, other_name: str) -> str:
             f"- Of the {len(both)} compute-bound efficiencies at the most workers, "
             f"{sum(g <= 0.05 for g in gaps)} were within 0.05 of each other in the two runs and "
             f"{sum(g <= 0.1 for g in gaps)} within 0.1 (the largest difference {max(gaps):.2f}).",
-            f"- Their 95% intervals were {widths(first)} wide (high minus low) in the first run, "
+            f"- Their 95% intervals (high minus low) were {widths(first)} in the first run, "
             f"{widths(second)} in the second.",
             f"- Rows flagged: {flagged(results)} and {flagged(other)} of {timed}.",
         ]
