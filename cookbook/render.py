@@ -48,6 +48,7 @@ import json
 import os
 import re
 import shlex
+import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -224,7 +225,11 @@ def _format(field: str, value: float | None) -> str:
 def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
     """The figure, with its 95% interval where it has one."""
     run = results.run(recipe)
-    m = _step(results, run, variant, workers, field)
+    return _formatted(run, _step(results, run, variant, workers, field), field)
+
+
+def _formatted(run: RecipeRun, m: Measurement, field: str) -> str:
+    """One step's figure as published: an estimate with its interval, or a plain figure."""
     estimates = _estimates(run, m)
     if field in estimates:
         return report.format_interval(estimates[field], seconds=field == "median")
@@ -256,12 +261,7 @@ def _label(results: Results) -> str:
 
 def _cell(run: RecipeRun | None, variant: str, workers: str, field: str) -> str:
     m = run.find(variant, int(workers)) if run and workers.isdigit() else None
-    if run is None or m is None or not m.timed:
-        return "-"
-    estimates = _estimates(run, m)
-    if field in estimates:
-        return report.format_interval(estimates[field], seconds=field == "median")
-    return _format(field, _figure(run, m, field))
+    return "-" if run is None or m is None or not m.timed else _formatted(run, m, field)
 
 
 def _ratio(a: Interval | None, b: Interval | None) -> Interval | None:
@@ -284,11 +284,6 @@ def _runs_and_step(results: Results, words: Sequence[str], kind: str) -> tuple[l
     if not workers.isdigit():
         raise RenderError(f"{kind}: workers must be a number, not {workers!r}")
     return [results, *(results.other(name) for name in others)], what, workers, field
-
-
-def _median_of(values: list[float]) -> float:
-    ordered = sorted(values)
-    return (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
 
 
 def _side_by_side(
@@ -321,8 +316,9 @@ def _side_by_side(
         for (before, after), values in zip(pairs, ratios, strict=True):
             if values:
                 rows_word = "rows" if len(values) > 1 else "row"
+                middle = statistics.median(values)
                 lines.append(
-                    f"{after} / {before} over {len(values)} {rows_word}: median {_median_of(values):.2f}x, "
+                    f"{after} / {before} over {len(values)} {rows_word}: median {middle:.2f}x, "
                     f"range {min(values):.2f}x-{max(values):.2f}x."
                 )
         lines.append("A ratio's brackets are the widest that the two medians' 95% intervals allow.")
@@ -381,7 +377,9 @@ def _repeat(results: Results, other_name: str) -> str:
     def widths(found: dict[tuple[str, str], Interval]) -> str:
         spans = [e.high - e.low for e in found.values() if e.high is not None and e.low is not None]
         return (
-            f"{_median_of(spans):.2f} wide at the median and {max(spans):.2f} at the worst" if spans else "-"
+            f"{statistics.median(spans):.2f} wide at the median and {max(spans):.2f} at the worst"
+            if spans
+            else "-"
         )
 
     def flagged(r: Results) -> int:

@@ -134,6 +134,19 @@ def test_a_hand_edited_figure_fails_the_check_and_rendering_restores_it(site, ca
             "recipes to leave out as -NAME",
         ),
         ("<!-- render: spread results/run.json numba 1 median --><!-- /render -->", "no recipe has median"),
+        (
+            "<!-- render: compare results/run.json serial 1 median x --><!-- /render -->",
+            "compare takes two or more results files, then VARIANT",
+        ),
+        (
+            "<!-- render: compare_recipe results/run.json results/run.json good_recipe two median -->"
+            "<!-- /render -->",
+            "workers must be a number",
+        ),
+        (
+            "<!-- render: compare_recipe results/run.json results/run.json nope 1 median --><!-- /render -->",
+            "no run has recipe 'nope'",
+        ),
     ],
 )
 def test_a_bad_block_is_one_line_naming_the_page_and_nothing_is_written(site, capsys, block, message):
@@ -193,26 +206,6 @@ def test_a_compare_block_sets_runs_side_by_side_with_the_ratio_of_their_medians(
     assert "good_recipe at 2 workers, efficiency [95%]:" in by_variant
     rows = re.findall(r"^\| (\w+) \| \d\.\d\d \[", by_variant, re.MULTILINE)
     assert rows == ["python_threads"], by_variant  # the variants timed at 2 workers; no ratio column
-
-
-@pytest.mark.parametrize(
-    ("block", "message"),
-    [
-        (
-            "compare results/run.json serial 1 median x",
-            "compare takes two or more results files, then VARIANT",
-        ),
-        (
-            "compare_recipe results/run.json results/run.json good_recipe two median",
-            "workers must be a number",
-        ),
-        ("compare_recipe results/run.json results/run.json nope 1 median", "no run has recipe 'nope'"),
-    ],
-)
-def test_a_bad_compare_block_is_one_line(site, capsys, block, message):
-    page = _page(site, f"<!-- render: {block} --><!-- /render -->\n")
-    assert render.main(["--root", str(site), str(page)]) == 2
-    assert message in capsys.readouterr().err
 
 
 def test_a_first_calls_start_cost_the_copy_bandwidth_and_the_wall_time_render_inline(site):
