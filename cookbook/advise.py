@@ -21,8 +21,8 @@ From Python (a notebook, say)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
-import importlib.util
 import json
 import pickle
 import shlex
@@ -31,19 +31,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cookbook import environment, export, report
+from cookbook import backends, environment, export
+from cookbook.advice import Advice, Shipping
 from cookbook.agreement import compare
-from cookbook.backends import task_overhead
-from cookbook.measure import run_recipe
+from cookbook.measure import plan, run_recipe
 from cookbook.options import MODES, RunOptions
-from cookbook.recipe import Recipe, RecipeError, is_single_threaded
-from cookbook.results import Measurement, RecipeRun
-from cookbook.stats import Interval
+from cookbook.progress import steps_progress
+from cookbook.recipe import MissingPackage, Recipe, RecipeError, import_file
 
 __all__ = ["Advice", "AdviceError", "advise", "main"]
 
@@ -59,85 +57,23 @@ class AdviceError(Exception):
     """A mistake in what was asked for (a module, a name, the chunks): one line, exit status 2."""
 
 
-@dataclass(frozen=True)
-class Shipping:
-    """What sending one chunk to a worker process and its result back costs, measured by pickle."""
-
-    chunk_bytes: int
-    result_bytes: int
-    seconds: float  # pickling and unpickling one chunk and its result, median of the first chunks
-
-
-@dataclass
-class Advice:
-    """The measured ladder for one kernel, and what it says."""
-
-    name: str
-    run: RecipeRun
-    environment: dict[str, Any]
-    numba_reason: str | None = None  # why numba could not compile the kernel, if it could not
-    compile_s: float | None = None  # numba's compile time, apart from any timing
-    shipping: Shipping | None = None
-    overhead_s: dict[str, float] = field(default_factory=dict)  # per no-op task, per executor
-    break_even_s: dict[str, float] = field(default_factory=dict)  # work per chunk below which it loses
-
-    @property
-    def workers(self) -> int:
-        return max((m.workers for m in self.run.measurements), default=1)
-
-    @property
-    def recommendation(self) -> str:
-        """The variant that pays, in plain words, with its speedup; or why none does."""
-        return _recommendation(self)
-
-    @property
-    def evidence(self) -> list[str]:
-        """One line per variant at the most workers (and each one-thread variant), then the costs."""
-        return _evidence(self)
-
-    def table(self) -> str:
-        """Every variant's row, as Markdown."""
-        return export.recipe_markdown(self.run, export.bandwidth(self.environment))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kernel": self.name,
-            "recommendation": self.recommendation,
-            "evidence": self.evidence,
-            "numba_reason": self.numba_reason,
-            "compile_s": self.compile_s,
-            "shipping": None if self.shipping is None else vars(self.shipping),
-            "overhead_per_task_s": self.overhead_s,
-            "break_even_work_per_chunk_s": self.break_even_s,
-        }
-
-    def __repr__(self) -> str:
-        return "\n".join([f"{self.name}: {self.recommendation}", *(f"  - {line}" for line in self.evidence)])
-
-
 # --- the target: a kernel, its chunks, how to combine their results -----------------------------
 
 
 def _import_module(spec: str) -> Any:
     """A module by path (``dir/module.py``) or by dotted name; AdviceError in one line if it fails."""
-    if spec.endswith(".py") or "/" in spec:
-        path = Path(spec).resolve()
-        if not path.is_file():
-            raise AdviceError(f"{spec}: no such file")
-        # Worker processes import the module by name to unpickle the kernel: its folder goes on
-        # sys.path (appended, so that it never shadows an installed module).
-        if str(path.parent) not in sys.path:
-            sys.path.append(str(path.parent))
-        name = path.stem
-    else:
-        name = spec
     try:
-        module = importlib.import_module(name)
+        if spec.endswith(".py") or "/" in spec:
+            if not Path(spec).is_file():
+                raise AdviceError(f"{spec}: no such file")
+            return import_file(Path(spec))  # worker processes import it by name, as they import recipes
+        return importlib.import_module(spec)
+    except MissingPackage as error:  # "skipped" is a recipe's fate; here it is the user's module that fails
+        raise AdviceError(f"{spec}: cannot import it: {error.__cause__}") from None
+    except RecipeError as error:
+        raise AdviceError(str(error)) from None
     except Exception as error:  # the user's module failed to import: say why, in one line
         raise AdviceError(f"{spec}: cannot import it: {type(error).__name__}: {error}") from None
-    if spec.endswith(".py") and Path(getattr(module, "__file__", "") or "").resolve() != Path(spec).resolve():
-        raise AdviceError(f"{spec}: its name '{name}' is taken by the module {module.__file__}; rename it")
-    return module
 
 
 def _attribute(module: Any, name: str, what: str) -> Any:
@@ -272,96 +208,6 @@ def _shipping(chunks: Chunks, results: list[Any]) -> Shipping | None:
     )
 
 
-# --- what it says -------------------------------------------------------------------------------
-
-
-def _interval(value: Interval | None) -> str:
-    return report.format_interval(value)
-
-
-def _times(value: Interval | None) -> str:
-    """A speedup as ``1.85x [1.63-1.91]``."""
-    return _interval(value).replace(" ", "x ", 1) if value is not None else "-"
-
-
-def _best(run: RecipeRun) -> Measurement | None:
-    """The fastest timed variant other than serial: one-thread variants, or others above 1 worker."""
-    timed = [
-        m
-        for m in run.measurements
-        if m.timed and m.median and m.variant != "serial" and (m.workers > 1 or is_single_threaded(m.variant))
-    ]
-    return min(timed, key=lambda m: m.median.value if m.median else float("inf"), default=None)
-
-
-def _evidence(advice: Advice) -> list[str]:
-    run, lines = advice.run, []
-    for m in run.measurements:
-        shown = m.workers == advice.workers or is_single_threaded(m.variant)
-        if not m.timed or not shown or m.variant == "serial":
-            continue
-        line = f"{m.variant} x{m.workers}: {_times(run.speedup(m))} serial"
-        if m.workers > 1:
-            line += f", efficiency {_interval(run.efficiency(m))}"
-        one = run.find(m.variant, 1)
-        if one is not None and one.gil_held is not None:
-            line += f"; a call holds the GIL {one.gil_held:.0%} of the time"
-        lines.append(line)
-    failed = [m for m in run.measurements if m.status != "OK"]
-    lines += [f"{m.variant} x{m.workers}: {m.status}: {m.detail}" for m in failed]
-    errors = [m.max_error for m in failed if m.status == "MISMATCH" and m.max_error is not None]
-    if errors:
-        lines.append(
-            f"floats differed from serial's by up to {max(errors):.3g} (another order of additions?): "
-            "--rtol or --atol says what difference you accept"
-        )
-    if not advice.environment["gil_enabled"]:
-        lines.append("this Python runs without a GIL: python_threads is the row to read")
-    if advice.numba_reason:
-        lines.append(f"numba: {advice.numba_reason}")
-    if advice.compile_s is not None:
-        lines.append(f"numba compiled it in {report.format_seconds(advice.compile_s)}, not counted above")
-    if advice.shipping is None:
-        lines.append("the chunks or their results cannot be pickled: worker processes cannot get them")
-    else:
-        shipped = advice.shipping
-        lines.append(
-            f"a process task ships {shipped.chunk_bytes:,} bytes and back {shipped.result_bytes:,} "
-            f"({report.format_seconds(shipped.seconds)} to pickle and unpickle)"
-        )
-    for executor, seconds in advice.break_even_s.items():
-        lines.append(f"{executor} pay only for chunks of more than {report.format_seconds(seconds)} of work")
-    return lines
-
-
-ADVICE = {
-    "numba_threads": "compile it with numba (nogil=True) and run it on threads",
-    "numba": "compile it with numba; threads add nothing to that here",
-    "python_threads": "run it on threads: the kernel leaves the GIL free",
-    "joblib_processes": "run it in worker processes (joblib)",
-}
-
-
-def _recommendation(advice: Advice) -> str:
-    run, cores = advice.run, advice.environment["cores"]["usable"]
-    best, serial = _best(run), run.find("serial", 1)
-    if best is None or serial is None or serial.median is None:
-        return "nothing could be timed: see the table"
-    speedup = run.speedup(best)
-    if speedup is None or (speedup.low if speedup.low is not None else speedup.value) <= 1.0:
-        per_chunk = serial.median.value / (run.tasks or 1)
-        cheapest = min(advice.break_even_s.values(), default=None)
-        why = (
-            f"each chunk holds {report.format_seconds(per_chunk)} of work, too little to pay for a task"
-            if cheapest is not None and per_chunk < cheapest
-            else "see the evidence"
-        )
-        return f"stay serial: no variant beat it for sure on {cores} cores ({why})"
-    words = ADVICE.get(best.variant, f"use {best.variant}")
-    where = "on one thread" if best.workers == 1 else f"at {best.workers} workers on {cores} cores"
-    return f"{words}: {_times(speedup)} serial {where}"
-
-
 # --- the API and the command --------------------------------------------------------------------
 
 
@@ -374,8 +220,13 @@ def advise(
     options: RunOptions | None = None,
     rtol: float = 0.0,
     atol: float = 0.0,
+    progress: bool = False,
 ) -> Advice:
-    """Measure what pays for ``kernel`` over ``chunks``: the ladder, checked and timed."""
+    """Measure what pays for ``kernel`` over ``chunks``: the ladder, checked and timed.
+
+    ``options`` as for ``cookbook.run`` (workers, sampling, backends, scheduler);
+    ``progress`` shows the steps on stderr as they run.
+    """
     chunks = list(chunks)
     if not chunks:
         raise AdviceError("no chunks: the kernel needs at least one chunk to run on")
@@ -386,20 +237,25 @@ def advise(
     module = sys.modules.get(kernel.__module__)
     path = Path(getattr(module, "__file__", None) or "<kernel>")
     recipe = _recipe(label, path, chunks, _ladder(kernel, compiled, combine), reason, (rtol, atol))
-    run = run_recipe(recipe, options)
-    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": None}
-    shipping = _shipping(chunks, first)
-    overhead, break_even = ({}, {}) if options.check_only else _costs(max(options.workers), shipping)
+    bandwidth = None if options.check_only else environment.memory_bandwidth()
+    total = len(plan(recipe, options.variants, options.workers, options.backends))
+    with steps_progress(total) if progress else contextlib.nullcontext(_quiet) as on_step:
+        run = run_recipe(recipe, options, on_step=on_step)
+    per_task, per_call = ({}, {}) if options.check_only else _overheads(options)
     return Advice(
         name=label,
         run=run,
-        environment=env,
+        environment={**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth},
         numba_reason=reason,
         compile_s=compile_s,
-        shipping=shipping,
-        overhead_s=overhead,
-        break_even_s=break_even,
+        shipping=_shipping(chunks, first),
+        overhead_s=per_task,
+        call_overhead_s=per_call,
     )
+
+
+def _quiet(recipe: str, variant: str, workers: int, phase: str) -> None:
+    pass
 
 
 def _deterministic(
@@ -418,37 +274,30 @@ def _deterministic(
     return first
 
 
-def _costs(workers: int, shipping: Shipping | None) -> tuple[dict[str, float], dict[str, float]]:
-    """Per-task overhead of each executor, and the work per chunk below which it cannot pay.
-
-    With ``w`` workers a chunk of ``t`` seconds of work takes ``t / w + o`` on an executor
-    whose tasks cost ``o`` each: it beats serial only once ``t > o * w / (w - 1)``.
-    """
+def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per no-op task and per call at the most workers: on threads, and on each process backend."""
+    workers = max(options.workers)
     if workers < 2:
         return {}, {}
-    overhead = {"threads": _thread_overhead(workers), "processes": task_overhead("loky", workers, None)}
-    per_task = dict(overhead)
-    per_task["processes"] += shipping.seconds if shipping else 0.0
-    return overhead, {executor: o * workers / (workers - 1) for executor, o in per_task.items()}
-
-
-def _noop(value: int) -> int:
-    return value
-
-
-def _thread_overhead(workers: int, tasks: int = 2000) -> float:
-    """Seconds per no-op task on a warm thread pool: what each threaded task pays besides its work."""
-    with ThreadPoolExecutor(workers) as pool:
-        calls = []
-        for _ in range(4):
-            start = time.perf_counter()
-            list(pool.map(_noop, range(tasks)))
-            calls.append((time.perf_counter() - start) / tasks)
-    return statistics.median(calls[1:])
+    per_task, per_call = {}, {}
+    per_task["threads"], per_call["threads"] = backends.thread_overheads(workers)
+    for backend in options.backends:
+        executor = backends.on_backend("processes", backend)
+        per_task[executor], per_call[executor] = backends.process_overheads(
+            backend, workers, options.scheduler
+        )
+    return per_task, per_call
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[0],
+        epilog="It advises the fastest variant that beats serial for sure and by 10% or more, and says "
+        "what limits each other one: the GIL, memory, or what a task costs against the work in a chunk. "
+        "Exit status: 0 when every variant agreed with serial, 1 when one failed or disagreed, 2 for a "
+        "mistake in what was asked (one line on stderr).",
+    )
     parser.add_argument("target", help="MODULE:KERNEL, MODULE a .py path or a dotted module name")
     parser.add_argument(
         "--chunks",
@@ -468,6 +317,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--atol", type=float, default=0.0, help="absolute tolerance for float results (default 0)"
     )
+    backends.add_arguments(parser)
     parser.add_argument("--json", type=Path, help="write the advice and every measurement as JSON")
     parser.add_argument("--markdown", type=Path, help="write the advice and the table as Markdown")
     return parser
@@ -487,18 +337,28 @@ def _workers(text: str | None) -> tuple[int, ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    started = time.monotonic()
     try:
         if args.json and args.markdown and args.json.resolve() == args.markdown.resolve():
             raise AdviceError(f"--json and --markdown name one file, {args.json}: give each its own")
+        backends.check(args.backend, args.scheduler)
         kernel, chunks, combine = load_target(args.target, args.chunks, args.combine)
         sampling = MODES["quick" if args.quick else "rigorous" if args.rigorous else "default"]
-        options = RunOptions(workers=_workers(args.workers), sampling=sampling)
-        advice = advise(kernel, chunks, combine=combine, options=options, rtol=args.rtol, atol=args.atol)
-    except (AdviceError, RecipeError) as error:
+        options = RunOptions(
+            workers=_workers(args.workers),
+            sampling=sampling,
+            backends=tuple(args.backend),
+            scheduler=args.scheduler,
+        )
+        advice = advise(
+            kernel, chunks, combine=combine, options=options, rtol=args.rtol, atol=args.atol, progress=True
+        )
+    except (AdviceError, RecipeError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     advice.environment |= {"command": shlex.join([*PROG.split(), *(sys.argv[1:] if argv is None else argv)])}
     advice.environment |= {"date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    advice.environment |= {"wall_s": round(time.monotonic() - started, 1)}  # loading, the ladder, the costs
     print(advice.table())
     print()
     print(repr(advice))

@@ -9,17 +9,22 @@ worker process per worker, or, with ``--scheduler``, that many workers of an
 existing cluster (which is left running). At 1 worker there is no cluster:
 joblib runs ``n_jobs=1`` in the calling process whatever the backend, so
 the 1-worker rows of loky and dask run the same code.
+
+It also measures what one task costs besides its work, on each backend
+(``task_overhead``, ``process_overheads``) and on a thread pool (``thread_overheads``).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
 import socket
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -29,14 +34,20 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "BackendError",
+    "add_arguments",
+    "check",
     "check_scheduler",
     "joblib_backend",
     "local_cluster",
     "on_backend",
+    "parse",
+    "process_overheads",
     "require",
     "runs_on_backends",
+    "seconds_per_task",
     "split",
     "task_overhead",
+    "thread_overheads",
 ]
 
 BACKENDS = ("loky", "dask")
@@ -57,6 +68,46 @@ def require(backend: str) -> None:
             raise BackendError(
                 '--backend dask needs dask.distributed: pip install -e ".[dask]" (or pip install distributed)'
             ) from None
+
+
+def parse(text: str) -> list[str]:
+    """``--backend``'s value: backend names separated by commas (an argparse type)."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown backend {', '.join(unknown) or repr(text)} (valid: {', '.join(BACKENDS)})"
+        )
+    return list(dict.fromkeys(names))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--scheduler``, as ``cookbook.run`` and ``cookbook.advise`` take them."""
+    parser.add_argument(
+        "--backend",
+        type=parse,
+        default=["loky"],
+        metavar="NAME[,NAME]",
+        help="where the process variants' joblib calls run: loky (default: worker processes on this "
+        "machine), dask (a dask.distributed cluster; needs the dask extra), or loky,dask to compare them; "
+        "a process variant on dask shows as <variant>@dask",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --backend dask: use the running cluster whose scheduler listens here (left running) "
+        "instead of starting a LocalCluster on 127.0.0.1 for each step",
+    )
+
+
+def check(names: Sequence[str], scheduler: str | None, *, connect: bool = True) -> None:
+    """Fail before any work, with what to do, when ``--backend`` and ``--scheduler`` cannot be used."""
+    if scheduler and "dask" not in names:
+        raise BackendError("--scheduler needs --backend dask (or loky,dask)")
+    for backend in names:
+        require(backend)
+    if scheduler and connect:
+        check_scheduler(scheduler)
 
 
 def runs_on_backends(variant: str) -> bool:
@@ -170,18 +221,48 @@ def _noop(value: int) -> int:
     return value
 
 
+def seconds_per_task(run_tasks: Callable[[int], object], tasks: int) -> float:
+    """The median seconds per task of 3 calls of ``run_tasks(tasks)``, after one that warms the pool."""
+    calls = []
+    for _ in range(4):  # the first starts the pool's threads or processes: left out
+        start = time.perf_counter()
+        run_tasks(tasks)
+        calls.append((time.perf_counter() - start) / tasks)
+    return statistics.median(calls[1:])
+
+
+def _noop_tasks(workers: int) -> Callable[[int], object]:
+    from joblib import Parallel, delayed
+
+    return lambda n: Parallel(n_jobs=workers, batch_size=1)(delayed(_noop)(i) for i in range(n))
+
+
 def task_overhead(backend: str, workers: int, scheduler: str | None, tasks: int = 200) -> float:
     """Seconds per no-op task through ``joblib.Parallel`` on ``backend``, one task per batch.
 
-    The median of 3 calls on a warm pool or cluster: what each task of a
-    process variant pays on top of its work.
+    What each task of a process variant pays on top of its work, on a warm pool or cluster.
     """
-    from joblib import Parallel, delayed
-
     with joblib_backend(backend, workers, scheduler) as opened, opened.activate():
-        calls = []
-        for _ in range(4):  # the first starts the pool's processes: left out
-            start = time.perf_counter()
-            Parallel(n_jobs=workers, batch_size=1)(delayed(_noop)(i) for i in range(tasks))
-            calls.append((time.perf_counter() - start) / tasks)
-    return statistics.median(calls[1:])
+        return seconds_per_task(_noop_tasks(workers), tasks)
+
+
+def process_overheads(backend: str, workers: int, scheduler: str | None) -> tuple[float, float]:
+    """Seconds per no-op task, as ``task_overhead``, and per call of one no-op task per worker.
+
+    The second is what any ``Parallel`` call pays however few its tasks (dispatch, collection).
+    """
+    with joblib_backend(backend, workers, scheduler) as opened, opened.activate():
+        run_tasks = _noop_tasks(workers)
+        return seconds_per_task(run_tasks, 200), seconds_per_task(run_tasks, workers) * workers
+
+
+def thread_overheads(workers: int) -> tuple[float, float]:
+    """Seconds per no-op task on a warm ``ThreadPoolExecutor``, and per call that starts its own pool."""
+
+    def new_pool(n: int) -> None:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(_noop, range(n)))
+
+    with ThreadPoolExecutor(workers) as pool:
+        per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), 2000)
+    return per_task, seconds_per_task(new_pool, workers) * workers

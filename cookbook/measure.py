@@ -45,7 +45,7 @@ Activate = Callable[[], contextlib.AbstractContextManager[Any]]
 OnStep = Callable[[str, str, int, str], None]  # recipe, variant, workers, what it is doing
 OnMeasured = Callable[[RecipeRun, Measurement], None]
 GIL_PROBE_S = 0.05  # how long the GIL probe watches a step's calls, per reading
-GIL_READINGS = 3  # readings per step, of which the median is reported
+GIL_READINGS = 3  # readings per step, of which the lowest is reported (noise only raises one)
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 

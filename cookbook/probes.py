@@ -66,14 +66,14 @@ class GilReading:
 def gil_probe(call: Callable[[], Any], *, min_s: float = 0.2, readings: int = 1) -> GilReading:
     """Call ``call`` (repeatedly, for at least ``min_s``) beside the probe's thread; see the module.
 
-    With ``readings`` > 1, the median of that many. Nothing is subtracted for
+    With ``readings`` > 1, the lowest of that many. Nothing is subtracted for
     the probe's own waits with nothing beside it: on a virtual machine they
     come in bursts (the host's, unseen in this one's run queue), so another
-    window's figure does not tell this one's; a burst can only raise a reading.
+    window's figure does not tell this one's. A burst can only raise a
+    reading, never lower it: the lowest reading is the least disturbed.
     """
-    held = sorted((_stalled_share(call, min_s) for _ in range(readings)), key=lambda s: s.share)
-    median = held[len(held) // 2]
-    return GilReading(median.share, median.seconds)
+    lowest = min((_stalled_share(call, min_s) for _ in range(readings)), key=lambda s: s.share)
+    return GilReading(lowest.share, lowest.seconds)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ __all__ = [
     "MissingPackage",
     "Recipe",
     "RecipeError",
+    "import_file",
     "is_single_threaded",
     "load",
     "load_all",
@@ -132,12 +133,20 @@ def _load_path(path: Path) -> Recipe:
     path = path.resolve()
     if path.parent == _packaged_dir():
         return load(path.stem)
+    return _from_module((import_file(path), path))
+
+
+def import_file(path: Path) -> ModuleType:
+    """Import the Python file ``path`` as the module named by its stem, or RecipeError in one line.
+
+    Worker processes (loky's) import it by that name to unpickle its functions,
+    and new workers start with this process's sys.path: so its folder goes on
+    it, appended, not prepended, so that the file can never shadow a real module.
+    """
+    path = path.resolve()
     name = path.stem
     if not name.isidentifier():
         raise RecipeError(f"{path}: '{name}' is not a valid module name; rename the file")
-    # Loky workers import the recipe by name to unpickle its functions, and
-    # new workers start with this process's sys.path: so the folder goes on it.
-    # Appended, not prepended, so that a recipe can never shadow a real module.
     if str(path.parent) not in sys.path:
         sys.path.append(str(path.parent))
     importlib.invalidate_caches()  # the file may be newer than the finder's listing
@@ -148,7 +157,7 @@ def _load_path(path: Path) -> Recipe:
         raise RecipeError(
             f"{path}: its name '{name}' is already taken by the module {origin or name}; rename the file"
         )
-    return _from_module(_import(name, path))
+    return _import(name, path)[0]
 
 
 def _import(module_name: str, path: Path) -> tuple[ModuleType, Path]:

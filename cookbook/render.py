@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from cookbook import compare, export, report
+from cookbook.advice import Advice
 from cookbook.recipe import is_single_threaded
 from cookbook.results import Measurement, RecipeRun
 from cookbook.stats import Interval
@@ -403,8 +404,9 @@ def _repeat(results: Results, other_name: str) -> str:
 def _advice(results: Results) -> str:
     if results.advice is None:
         raise RenderError(f"{results.path}: not a file of python -m cookbook.advise --json")
-    lines = [f"**{results.advice['recommendation']}**", ""]
-    return "\n".join(lines + [f"- {line}" for line in results.advice["evidence"]])
+    advice = Advice.from_dict(results.advice, results.run(results.advice["kernel"]), results.environment)
+    lines = [f"**{advice.recommendation}**", ""]
+    return "\n".join(lines + [f"- {line}" for line in advice.evidence])
 
 
 def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:

@@ -136,7 +136,13 @@ def format_interval(estimate: Interval | None, *, seconds: bool = False) -> str:
     if estimate.low is None or estimate.high is None:
         return f"{text} [-]"
     scale = {"s": 1.0, "ms": 1e-3, "µs": 1e-6}[text.partition(" ")[2]]
-    return f"{text} [{estimate.low / scale:.3g}-{estimate.high / scale:.3g}]"
+    return f"{text} [{_in_unit(estimate.low / scale)}-{_in_unit(estimate.high / scale)}]"
+
+
+def _in_unit(value: float) -> str:
+    """Three significant figures, never an exponent: an end past the unit's 1000 reads 1150, not 1.15e+03."""
+    text = f"{value:.3g}"
+    return f"{value:.0f}" if "e+" in text else text
 
 
 def _trust(run: RecipeRun, m: Measurement) -> str:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cookbook import backends, environment, export, plot, report
@@ -29,6 +28,7 @@ from cookbook.compare import ALPHA, FACTOR, CompareError, compare_runs, environm
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
 from cookbook.options import MODES, Mode, RunOptions, Sampling
+from cookbook.progress import steps_progress
 from cookbook.recipe import (
     MissingPackage,
     Recipe,
@@ -148,16 +148,6 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _backends(text: str) -> list[str]:
-    names = _names(text)
-    unknown = [name for name in names if name not in backends.BACKENDS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown backend {', '.join(unknown) or repr(text)} (valid: {', '.join(backends.BACKENDS)})"
-        )
-    return list(dict.fromkeys(names))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -244,21 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
     )
-    parser.add_argument(
-        "--backend",
-        type=_backends,
-        default=["loky"],
-        metavar="NAME[,NAME]",
-        help="where the process variants' joblib calls run: loky (default: worker processes on this "
-        "machine), dask (a dask.distributed cluster; needs the dask extra), or loky,dask to compare them; "
-        "a process variant on dask shows as <variant>@dask",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="with --backend dask: use the running cluster whose scheduler listens here (left running) "
-        "instead of starting a LocalCluster on 127.0.0.1 for each step",
-    )
+    backends.add_arguments(parser)
     parser.add_argument(
         "--timeout",
         type=_seconds,
@@ -424,35 +400,8 @@ def _measure_all(
     runs: list[RecipeRun],
 ) -> None:
     """Run every recipe into ``runs``, printing each table as it finishes, with a progress display."""
-    stderr = Console(stderr=True)
     total = sum(len(plan(r, options.variants, options.workers, options.backends)) for r in recipes)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
-    done = 0
-    with progress:
-        task = progress.add_task("starting", total=total)
-
-        def on_step(recipe: str, variant: str, count: int, phase: str) -> None:
-            nonlocal done
-            sampling = phase.startswith("round")
-            done = min(total, done + (not sampling))  # steps started (a restarted runner starts some again)
-            text = f"{recipe}: {variant} x{count}: {phase}"
-            progress.update(task, completed=done, description=text)
-            # Without a terminal, one line a step and one a round, not one a sample.
-            first_of_round = sampling and (recipe, phase) not in printed
-            if progress.disable and (not sampling or first_of_round):
-                printed.add((recipe, phase))
-                line = f"{recipe}: sampling, {phase}" if first_of_round else text
-                print(f"[{done}/{total}] {line}", file=sys.stderr, flush=True)
-
-        printed: set[tuple[str, str]] = set()
+    with steps_progress(total) as on_step:
         for recipe in recipes:
             run = run_isolated(recipe, options, on_step=on_step, on_measured=lambda run, m: None, into=runs)
             stdout.print()
@@ -551,12 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.plot and not listing:
             plot.require()
             _check_plot_folder(args.plot)
-        if args.scheduler and "dask" not in args.backend:
-            raise UsageError("--scheduler needs --backend dask (or loky,dask)")
-        for backend in args.backend:
-            backends.require(backend)
-        if args.scheduler and not listing:
-            backends.check_scheduler(args.scheduler)
+        backends.check(args.backend, args.scheduler, connect=not listing)
         options = _options(args)
         workers = options.workers
         # numba sizes its thread pool when it is first imported; make room for --workers.

@@ -38,6 +38,21 @@ def make_small():
     return [800] * 8
 
 
+def make_heavy():
+    """Chunks of tens of milliseconds each: enough work per task for worker processes to pay."""
+    return [4000] * 8
+
+
+def count_above(array):
+    """One pass over a large array per chunk: memory-bound (an integer result, exact on every rung)."""
+    return int(np.count_nonzero(array > 0.5))
+
+
+def make_large_arrays():
+    rng = np.random.default_rng(0)
+    return [rng.random(2_000_000) for _ in range(8)]
+
+
 def raises(n):
     raise ValueError(f"no good: {n}")
 

@@ -154,3 +154,12 @@ def test_the_notes_say_which_steps_ran_in_process_and_which_pools_a_worker_threa
     assert any("no pool" in line and "numba_threads x2" in line for line in limited)
     _, rows = report.table_rows(run)
     assert rows[0][1] == "1 in-process" and rows[1][1] == "2"
+
+
+def test_an_interval_in_seconds_keeps_its_unit_and_never_an_exponent():
+    from cookbook import report
+    from cookbook.stats import Interval
+
+    assert report.format_interval(Interval(853e-6, 840e-6, 1.15e-3), seconds=True) == "853 µs [840-1150]"
+    assert report.format_interval(Interval(0.0123, 0.0121, 0.0125), seconds=True) == "12.3 ms [12.1-12.5]"
+    assert report.format_interval(Interval(2.5, 2.4, None), seconds=True) == "2.50 s [-]"

@@ -403,3 +403,9 @@ def test_an_openmp_limit_set_here_does_not_reach_a_new_thread_so_it_is_not_claim
     if not defaults:
         pytest.skip("the OpenMP runtime's default is one thread: a limit of 1 cannot be told apart")
     assert not set(seen) & _pools("openmp"), seen
+
+
+def test_of_several_gil_readings_the_lowest_is_kept_as_noise_only_raises_a_reading(monkeypatch):
+    shares = iter([0.6, 0.05, 0.4])
+    monkeypatch.setattr(probes, "_stalled_share", lambda call, min_s: probes._Stalls(next(shares), 0.1))
+    assert probes.gil_probe(lambda: None, readings=3).held == 0.05

@@ -1,0 +1,357 @@
+"""What the measured ladder of a user's kernel says: the variant that pays, and why the others do not.
+
+``cookbook.advise`` measures; this module only reads what it measured (an
+``Advice``), so that every sentence it writes can be traced to a figure:
+
+- the **recommendation** is the fastest variant that beats ``serial`` for sure
+  (the low end of its speedup's 95% interval above 1) and by at least
+  ``WORTH_IT`` (10%: less is not worth a change of code), followed by each other
+  rung at the most workers with what limits it: the GIL (the probe's share of
+  a call), memory (the rate against the machine's copy bandwidth), or the cost
+  of a process task (pickling plus the executor's per-task overhead) against
+  the work in a chunk;
+- Python threads are never advised on a build with a GIL when a call holds the
+  GIL most of the time: a speedup there can only be noise;
+- where nothing pays, it says why: chunks smaller than the break-even work per
+  chunk, a memory-bound kernel, or the evidence to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cookbook import backends, export, report
+from cookbook.backends import runs_on_backends, split
+from cookbook.recipe import is_single_threaded
+from cookbook.results import Measurement, RecipeRun
+from cookbook.scaling import MEMORY_BOUND_SHARE
+from cookbook.stats import Interval
+
+__all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Shipping"]
+
+# A call that holds the GIL for at least this share of its time cannot overlap with another.
+GIL_BOUND_SHARE = 0.5
+# A variant is advised only if it gains at least this much: a few per cent is not worth a change of code.
+WORTH_IT = 1.1
+
+ADVICE = {
+    "numba_threads": "compile it with numba (nogil=True) and run it on threads",
+    "numba": "compile it with numba",
+    "python_threads": "run it on threads: the kernel leaves the GIL free",
+    "joblib_processes": "run it in worker processes (joblib)",
+    "joblib_processes@dask": "run it on a dask cluster (joblib's dask backend)",
+}
+
+
+@dataclass(frozen=True)
+class Shipping:
+    """What sending one chunk to a worker process and its result back costs, measured by pickle."""
+
+    chunk_bytes: int
+    result_bytes: int
+    seconds: float  # pickling and unpickling one chunk and its result, median of the first chunks
+
+
+@dataclass
+class Advice:
+    """The measured ladder for one kernel, and what it says."""
+
+    name: str
+    run: RecipeRun
+    environment: dict[str, Any]
+    numba_reason: str | None = None  # why numba could not compile the kernel, if it could not
+    compile_s: float | None = None  # numba's compile time, apart from any timing
+    shipping: Shipping | None = None
+    overhead_s: dict[str, float] = field(default_factory=dict)  # per no-op task: threads, processes[@dask]
+    call_overhead_s: dict[str, float] = field(default_factory=dict)  # per call, however few its tasks
+
+    @property
+    def workers(self) -> int:
+        return max((m.workers for m in self.run.measurements), default=1)
+
+    @property
+    def work_per_chunk_s(self) -> float | None:
+        """Serial's median over the number of chunks: the work one task carries."""
+        serial = self.run.median_s("serial", 1)
+        return None if serial is None else serial / (self.run.tasks or 1)
+
+    @property
+    def break_even_s(self) -> dict[str, float]:
+        """Per executor, the work per chunk below which it cannot beat serial.
+
+        With ``w`` workers, ``n`` chunks of ``t`` seconds of work each take
+        ``n (t / w + o) + c`` on an executor whose tasks cost ``o`` each (for
+        processes, the overhead plus shipping the chunk) and whose calls cost
+        ``c``: it beats serial's ``n t`` only once ``t > (o + c / n) w / (w - 1)``.
+        """
+        w = self.workers
+        return (
+            {}
+            if w < 2
+            else {executor: self.task_cost(executor) * w / (w - 1) for executor in self.overhead_s}
+        )
+
+    def task_cost(self, executor: str) -> float:
+        """What a task pays on ``executor`` besides its work: its overhead, shipping, its share of a call."""
+        shipped = self.shipping.seconds if self.shipping and executor != "threads" else 0.0
+        per_call = self.call_overhead_s.get(executor, 0.0) / (self.run.tasks or 1)
+        return self.overhead_s[executor] + shipped + per_call
+
+    @property
+    def recommendation(self) -> str:
+        """The variant that pays, in plain words, with its speedup and what limits the others."""
+        return _recommendation(self)
+
+    @property
+    def evidence(self) -> list[str]:
+        """One line per variant at the most workers (and each one-thread variant), then the costs."""
+        return _evidence(self)
+
+    def table(self) -> str:
+        """Every variant's row, as Markdown."""
+        return export.recipe_markdown(self.run, export.bandwidth(self.environment))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kernel": self.name,
+            "recommendation": self.recommendation,
+            "evidence": self.evidence,
+            "numba_reason": self.numba_reason,
+            "compile_s": self.compile_s,
+            "shipping": None if self.shipping is None else vars(self.shipping),
+            "work_per_chunk_s": self.work_per_chunk_s,
+            "overhead_per_task_s": self.overhead_s,
+            "overhead_per_call_s": self.call_overhead_s,
+            "break_even_work_per_chunk_s": self.break_even_s,
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any], run: RecipeRun, environment: dict[str, Any]) -> Advice:
+        """The advice of a results file (its ``advice`` key, its run and its environment), judged again.
+
+        Only the measurements are read back: the recommendation and evidence are
+        derived from them by this version's rules, as when they were measured.
+        """
+        shipping = record.get("shipping")
+        return cls(
+            name=record["kernel"],
+            run=run,
+            environment=environment,
+            numba_reason=record.get("numba_reason"),
+            compile_s=record.get("compile_s"),
+            shipping=None if shipping is None else Shipping(**shipping),
+            overhead_s=record.get("overhead_per_task_s") or {},
+            call_overhead_s=record.get("overhead_per_call_s") or {},
+        )
+
+    def __repr__(self) -> str:
+        return "\n".join([f"{self.name}: {self.recommendation}", *(f"  - {line}" for line in self.evidence)])
+
+
+def _times(value: Interval | None) -> str:
+    """A speedup as ``1.85x [1.63-1.91]``."""
+    return report.format_interval(value).replace(" ", "x ", 1) if value is not None else "-"
+
+
+def _ratio(value: Interval | None) -> str:
+    """A speedup's median alone, ``1.85x``."""
+    return "-" if value is None else f"{value.value:.2f}x"
+
+
+def _pays(speedup: Interval | None) -> bool:
+    """Faster for sure (the interval's low end above 1; the median, with no interval) and by ``WORTH_IT``."""
+    if speedup is None:
+        return False
+    return (speedup.value if speedup.low is None else speedup.low) > 1.0 and speedup.value >= WORTH_IT
+
+
+def _gil_held(advice: Advice, m: Measurement) -> float | None:
+    """The share of a one-worker call of this variant that held the GIL, on a build with one."""
+    one = advice.run.find(m.variant, 1)
+    held = None if one is None else one.gil_held
+    return held if advice.environment["gil_enabled"] else None
+
+
+def _holds_gil(advice: Advice, m: Measurement) -> bool:
+    held = _gil_held(advice, m)
+    return held is not None and held >= GIL_BOUND_SHARE
+
+
+def _candidates(advice: Advice) -> list[Measurement]:
+    """Timed variants that could be advised: one-thread ones, and the others above 1 worker."""
+    return [
+        m
+        for m in advice.run.measurements
+        if m.timed
+        and m.median
+        and m.variant != "serial"
+        and (m.workers > 1 or is_single_threaded(m.variant))
+        and not (m.variant == "python_threads" and _holds_gil(advice, m))
+    ]
+
+
+def _best(advice: Advice) -> Measurement | None:
+    return min(_candidates(advice), key=lambda m: m.median.value if m.median else float("inf"), default=None)
+
+
+def _rate(advice: Advice, m: Measurement) -> tuple[float, float] | None:
+    """The bytes per second this row moves and the machine's copy bandwidth, where both are known."""
+    rate, bandwidth = advice.run.bytes_per_second(m), export.bandwidth(advice.environment)
+    return (rate, bandwidth) if rate and bandwidth else None
+
+
+def _gbps(value: float) -> str:
+    return f"{value / 1e9:.1f} GB/s"
+
+
+def _task_cost(advice: Advice, m: Measurement) -> float | None:
+    """What one task of a process variant costs besides its work (``Advice.task_cost``)."""
+    variant, backend = split(m.variant)
+    executor = backends.on_backend("processes", backend or "loky")
+    if not runs_on_backends(variant) or executor not in advice.overhead_s:
+        return None
+    return advice.task_cost(executor)
+
+
+def _limit(advice: Advice, m: Measurement) -> str | None:
+    """What holds this variant back, if the measurements say."""
+    if _holds_gil(advice, m):
+        return f"a call holds the GIL {_gil_held(advice, m):.0%} of the time"
+    rated = _rate(advice, m)
+    if rated and rated[0] >= MEMORY_BOUND_SHARE * rated[1]:
+        return f"memory-bound, {_gbps(rated[0])} of the machine's {_gbps(rated[1])}"
+    threads, one = advice.break_even_s.get("threads"), advice.run.median_s(m.variant, 1)
+    threaded = not runs_on_backends(split(m.variant)[0]) and not is_single_threaded(m.variant)
+    if threaded and threads is not None and one is not None and one / (advice.run.tasks or 1) < threads:
+        return (  # compiled, a chunk's work can shrink below what a threaded task costs
+            f"at its speed a chunk holds {report.format_seconds(one / (advice.run.tasks or 1))} of work, "
+            f"less than the {report.format_seconds(threads)} threads pay for"
+        )
+    cost, work = _task_cost(advice, m), advice.work_per_chunk_s
+    if cost is not None and work and cost > 0.05 * work:
+        return (
+            f"each task costs {report.format_seconds(cost)} (pickling, the pool and its share of a call) "
+            f"against {report.format_seconds(work)} of work"
+        )
+    return None
+
+
+def _others(advice: Advice, best: Measurement | None) -> list[str]:
+    """Every other rung at the most workers: its speedup and what limits it."""
+    clauses = []
+    for m in advice.run.measurements:
+        if m is best or m.workers != advice.workers or m.variant == "serial":
+            continue
+        if m.status != "OK":
+            clauses.append(f"{m.variant}: {m.status} ({m.detail.partition(':')[0]})")
+            continue
+        if not m.timed:
+            continue
+        limit = _limit(advice, m)
+        clauses.append(f"{m.variant} {_ratio(advice.run.speedup(m))}" + (f": {limit}" if limit else ""))
+    return clauses
+
+
+SEE_EVIDENCE = "see the evidence"
+
+
+def _why_serial(advice: Advice) -> str:
+    work = advice.work_per_chunk_s
+    cheapest = min(advice.break_even_s.items(), key=lambda item: item[1], default=None)
+    if work is not None and cheapest is not None and work < cheapest[1]:
+        return (
+            f"each chunk holds {report.format_seconds(work)} of work, and {cheapest[0]} pay only above "
+            f"{report.format_seconds(cheapest[1])}: give each chunk more work"
+        )
+    serial = advice.run.find("serial", 1)
+    rated = None if serial is None else _rate(advice, serial)
+    if rated and rated[0] >= MEMORY_BOUND_SHARE * rated[1]:
+        return (
+            f"the kernel is memory-bound: one thread streams {_gbps(rated[0])}, "
+            f"{rated[0] / rated[1]:.0%} of the machine's copy bandwidth, so more workers queue for memory"
+        )
+    return SEE_EVIDENCE
+
+
+def _recommendation(advice: Advice) -> str:
+    run, cores = advice.run, advice.environment["cores"]["usable"]
+    best, serial = _best(advice), run.find("serial", 1)
+    if serial is None or serial.median is None:
+        return "nothing could be timed: see the table"
+    speedup = None if best is None else run.speedup(best)
+    if best is not None and _pays(speedup):
+        where = "on one thread" if best.workers == 1 else f"at {best.workers} workers on {cores} cores"
+        head = f"{ADVICE.get(best.variant, f'use {best.variant}')}: {_times(speedup)} serial {where}"
+        return "; ".join([head, *_others(advice, best)])
+    why, named = _why_serial(advice), None
+    if why == SEE_EVIDENCE and best is not None and speedup is not None and speedup.value > 1.0:
+        short = (
+            f"less than {WORTH_IT}x" if speedup.value < WORTH_IT else "not for sure (its interval reaches 1)"
+        )
+        why = f"the fastest, {best.variant} x{best.workers}, gains {_times(speedup)}, {short}"
+        named = best
+    others = _others(advice, named)
+    shown = f" ({why})" if why != SEE_EVIDENCE or not others else ""  # else the others say what limits them
+    return "; ".join([f"stay serial: no variant pays on {cores} cores{shown}", *others])
+
+
+def _evidence(advice: Advice) -> list[str]:
+    run, lines = advice.run, []
+    work = advice.work_per_chunk_s
+    if work is not None:
+        lines.append(f"serial: {report.format_seconds(work)} of work per chunk, {run.tasks} chunks")
+    for m in run.measurements:
+        shown = m.workers == advice.workers or is_single_threaded(m.variant)
+        if not m.timed or not shown or m.variant == "serial":
+            continue
+        line = f"{m.variant} x{m.workers}: {_times(run.speedup(m))} serial"
+        if m.workers > 1:
+            line += f", efficiency {report.format_interval(run.efficiency(m))}"
+        held = _gil_held(advice, m)
+        if held is not None:
+            line += f"; a call holds the GIL {held:.0%} of the time"
+        lines.append(line)
+    failed = [m for m in run.measurements if m.status != "OK"]
+    lines += [f"{m.variant} x{m.workers}: {m.status}: {m.detail}" for m in failed]
+    errors = [m.max_error for m in failed if m.status == "MISMATCH" and m.max_error is not None]
+    if errors:
+        lines.append(
+            f"floats differed from serial's by up to {max(errors):.3g} (another order of additions?): "
+            "--rtol or --atol says what difference you accept"
+        )
+    lines += _memory_lines(advice)
+    if not advice.environment["gil_enabled"]:
+        lines.append("this Python runs without a GIL: python_threads is the row to read")
+    if advice.numba_reason:
+        lines.append(f"numba: {advice.numba_reason}")
+    if advice.compile_s is not None:
+        lines.append(f"numba compiled it in {report.format_seconds(advice.compile_s)}, not counted above")
+    if advice.shipping is None:
+        lines.append("the chunks or their results cannot be pickled: worker processes cannot get them")
+    else:
+        shipped = advice.shipping
+        lines.append(
+            f"a process task ships {shipped.chunk_bytes:,} bytes and back {shipped.result_bytes:,} "
+            f"({report.format_seconds(shipped.seconds)} to pickle and unpickle)"
+        )
+    for executor, seconds in advice.break_even_s.items():
+        line = f"{executor} pay only for chunks of more than {report.format_seconds(seconds)} of work"
+        lines.append(line + (f" (yours hold {report.format_seconds(work)})" if work is not None else ""))
+    return lines
+
+
+def _memory_lines(advice: Advice) -> list[str]:
+    """The rate serial and the fastest row move memory at, against the machine's copy bandwidth."""
+    serial, best = advice.run.find("serial", 1), _best(advice)
+    lines = []
+    for m in [row for row in (serial, best) if row is not None]:
+        rated = _rate(advice, m)
+        if rated:
+            share = rated[0] / rated[1]
+            bound = ": memory-bound" if share >= MEMORY_BOUND_SHARE else ""
+            lines.append(
+                f"{m.variant} x{m.workers} moves {_gbps(rated[0])}, {share:.0%} of the machine's copy "
+                f"bandwidth ({_gbps(rated[1])}){bound}"
+            )
+    return lines
