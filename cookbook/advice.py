@@ -277,6 +277,11 @@ def _why_serial(advice: Advice) -> str:
 def _recommendation(advice: Advice) -> str:
     run, cores = advice.run, advice.environment["cores"]["usable"]
     best, serial = _best(advice), run.find("serial", 1)
+    if run.sampling is None:
+        agreed = (
+            "every variant agreed with serial" if run.ok else "a variant failed or disagreed: see the table"
+        )
+        return f"checked only, nothing timed: {agreed}"
     if serial is None or serial.median is None:
         return "nothing could be timed: see the table"
     speedup = None if best is None else run.speedup(best)

@@ -33,13 +33,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from cookbook import backends, environment, export
+from cookbook import backends, cli, environment, export
 from cookbook.advice import Advice, Shipping
 from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
-from cookbook.options import MODES, RunOptions
+from cookbook.options import RunOptions
 from cookbook.progress import steps_progress
 from cookbook.recipe import MissingPackage, Recipe, RecipeError, import_file
 
@@ -289,8 +289,13 @@ def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]
     return per_task, per_call
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise AdviceError(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description=__doc__.split("\n\n")[0],
         epilog="It advises the fastest variant that beats serial for sure and by 10% or more, and says "
@@ -305,17 +310,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the module's function returning the chunks (default: {DEFAULT_CHUNKS})",
     )
     parser.add_argument("--combine", default=None, help="the module's function reducing the list of results")
+    cli.add_measuring_arguments(parser, rigorous="more rounds, narrower intervals, longer samples")
     parser.add_argument(
-        "--workers", default=None, help="worker counts, e.g. 1,2 (default: 1 and the usable cores)"
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="one sample per step: a smoke test")
-    mode.add_argument("--rigorous", action="store_true", help="more rounds, narrower intervals")
-    parser.add_argument(
-        "--rtol", type=float, default=0.0, help="relative tolerance for float results (default 0)"
+        "--check-only",
+        action="store_true",
+        help="check that every variant agrees with serial, one call each, and time nothing",
     )
     parser.add_argument(
-        "--atol", type=float, default=0.0, help="absolute tolerance for float results (default 0)"
+        "--rtol", type=cli.tolerance, default=0.0, help="relative tolerance for float results (default 0)"
+    )
+    parser.add_argument(
+        "--atol", type=cli.tolerance, default=0.0, help="absolute tolerance for float results (default 0)"
     )
     backends.add_arguments(parser)
     parser.add_argument("--json", type=Path, help="write the advice and every measurement as JSON")
@@ -323,30 +328,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _workers(text: str | None) -> tuple[int, ...]:
-    if text is None:
-        return tuple(sorted({1, environment.usable_cores()}))
-    try:
-        counts = tuple(sorted({int(part) for part in text.split(",")}))
-    except ValueError:
-        raise AdviceError(f"--workers: {text!r} is not a list of numbers like 1,2") from None
-    if not counts or counts[0] < 1:
-        raise AdviceError(f"--workers: {text!r}: counts must be 1 or more")
-    return counts
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     started = time.monotonic()
     try:
+        args = _parser().parse_args(argv)
         if args.json and args.markdown and args.json.resolve() == args.markdown.resolve():
             raise AdviceError(f"--json and --markdown name one file, {args.json}: give each its own")
         backends.check(args.backend, args.scheduler)
         kernel, chunks, combine = load_target(args.target, args.chunks, args.combine)
-        sampling = MODES["quick" if args.quick else "rigorous" if args.rigorous else "default"]
         options = RunOptions(
-            workers=_workers(args.workers),
-            sampling=sampling,
+            workers=tuple(args.workers or sorted({1, environment.usable_cores()})),
+            sampling=cli.sampling(args),
+            check_only=args.check_only,
             backends=tuple(args.backend),
             scheduler=args.scheduler,
         )

@@ -23,11 +23,11 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from cookbook import backends, environment, export, plot, report
+from cookbook import backends, cli, environment, export, plot, report
 from cookbook.compare import ALPHA, FACTOR, CompareError, compare_runs, environment_differences, load_run
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
-from cookbook.options import MODES, Mode, RunOptions, Sampling
+from cookbook.options import RunOptions
 from cookbook.progress import steps_progress
 from cookbook.recipe import (
     MissingPackage,
@@ -90,58 +90,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
-    return value
-
-
-def _workers(text: str) -> list[int]:
-    if text == "sweep":
-        return sweep(environment.usable_cores())
-    return sorted({_positive_int(part.strip()) for part in text.split(",")})
-
-
-def sweep(cores: int) -> list[int]:
-    """1, 2, 4, ... up to ``cores``, and ``cores`` itself."""
-    counts = {cores}
-    n = 1
-    while n < cores:
-        counts.add(n)
-        n *= 2
-    return sorted(counts)
-
-
 def _size(text: str) -> str | int:
     if text in ("small", "medium", "large"):
         return text
     if text.isdigit() and int(text) > 0:
         return int(text)
     raise argparse.ArgumentTypeError(f"'{text}' is not small, medium, large or a positive whole number")
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1, e.g. 0.05 for +-5%")
-    return value
 
 
 def _names(text: str) -> list[str]:
@@ -166,59 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
         "'large' (a few seconds; the default with --rigorous) or a number the recipe understands",
     )
     parser.add_argument(
-        "--workers",
-        type=_workers,
-        metavar="N[,N...]|sweep",
-        help="worker counts to run the parallel variants at, e.g. 1,2,4, or 'sweep' for 1, 2, 4, ... "
-        f"up to the usable cores (default: 1 and the usable cores, here {environment.usable_cores()})",
-    )
-    parser.add_argument(
         "--variants",
         type=_names,
         metavar="NAME[,NAME...]",
         help="run only these variants ('serial' always runs: it is the reference)",
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--quick",
-        dest="mode",
-        action="store_const",
-        const="quick",
-        help="one sample per step and no intervals: a smoke test",
-    )
-    mode.add_argument(
-        "--rigorous",
-        dest="mode",
-        action="store_const",
-        const="rigorous",
-        help="more rounds, narrower intervals, longer samples, and the large size unless --size is given: "
-        "for published tables",
-    )
-    parser.add_argument(
-        "--repeat",
-        type=_positive_int,
-        metavar="N",
-        help="rounds every step is sampled at least (default 6; --quick 1; --rigorous 10)",
-    )
-    parser.add_argument(
-        "--precision",
-        type=_fraction,
-        metavar="P",
-        help="a step stops once the 95%% interval of its median is within P of it, "
-        "e.g. 0.05 for +-5%% (default 0.05; --rigorous 0.02)",
-    )
-    parser.add_argument(
-        "--budget",
-        type=_seconds,
-        metavar="SECONDS",
-        help="a step stops once its samples have taken this long, precise or not, and says so "
-        "(default 1; --rigorous 15)",
-    )
-    parser.add_argument(
-        "--sample-time",
-        type=_seconds,
-        metavar="SECONDS",
-        help="a sample loops calls until it lasts this long (default 0.025; --rigorous 0.1)",
+    cli.add_measuring_arguments(
+        parser,
+        rigorous="more rounds, narrower intervals, longer samples, and the large size unless --size is "
+        "given: for published tables",
     )
     parser.add_argument(
         "--check-only",
@@ -237,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     backends.add_arguments(parser)
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=cli.seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help="stop a variant whose first call and warm-up, or one of whose samples, runs longer than this, "
@@ -466,11 +376,8 @@ def _compare(old_path: Path, new_path: Path) -> int:
 
 def _options(args: argparse.Namespace) -> RunOptions:
     """The one options object of this run, from the command line."""
-    mode: Mode = args.mode or "default"
-    overrides = {"min_rounds": args.repeat, "precision": args.precision, "budget_s": args.budget}
-    overrides["floor_s"] = args.sample_time
-    sampling: Sampling = MODES[mode].replace(**{k: v for k, v in overrides.items() if v is not None})
-    default_size = "small" if args.check_only else "large" if mode == "rigorous" else None
+    sampling = cli.sampling(args)
+    default_size = "small" if args.check_only else "large" if args.mode == "rigorous" else None
     size = args.size or default_size
     return RunOptions(
         size=size,

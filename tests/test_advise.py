@@ -140,7 +140,10 @@ def test_the_command_writes_json_and_markdown_and_exits_0(tmp_path, capsys):
         ([f"{KERNELS}:raises"], "raises raised on a chunk: ValueError: no good: 20000"),
         ([f"{KERNELS}:noisy"], "is not deterministic: two serial passes differ"),
         ([f"{KERNELS}:python_loop", "--chunks", "make_none"], "no chunks"),
-        ([f"{KERNELS}:python_loop", "--workers", "two"], "--workers: 'two' is not a list of numbers"),
+        ([f"{KERNELS}:python_loop", "--workers", "two"], "argument --workers: 'two' is not a whole number"),
+        ([f"{KERNELS}:python_loop", "--rtol", "-1"], "argument --rtol: -1 must be 0 or more"),
+        ([f"{KERNELS}:python_loop", "--budget", "0"], "argument --budget: 0 must be more than 0 seconds"),
+        ([f"{KERNELS}:python_loop", "--nope"], "unrecognized arguments: --nope"),
         ([f"{KERNELS}:python_loop", "--json", "x", "--markdown", "x"], "--json and --markdown name one file"),
     ],
 )
@@ -165,6 +168,7 @@ def test_a_user_recipe_module_is_not_needed_the_api_takes_any_callable():
         lambda n: n * n, chunks, name="square", options=RunOptions(workers=(1, 2), check_only=True)
     )
     assert advice.run.ok and advice.name == "square"
+    assert advice.recommendation == "checked only, nothing timed: every variant agreed with serial"
 
 
 def test_a_memory_bound_kernel_is_measured_against_the_machines_copy_bandwidth():

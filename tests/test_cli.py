@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from cookbook.cli import sweep
 from cookbook.environment import gil_enabled, usable_cores
 from cookbook.recipe import packaged_names
-from cookbook.run import main, sweep
+from cookbook.run import main
 from tests.conftest import GOOD_RECIPE
 
 ONE_LINE = 1
