@@ -25,7 +25,6 @@ from cookbook import backends, export, report
 from cookbook.backends import runs_on_backends, split
 from cookbook.recipe import is_single_threaded
 from cookbook.results import Measurement, RecipeRun
-from cookbook.scaling import MEMORY_BOUND_SHARE
 from cookbook.stats import Interval
 
 __all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Shipping"]
@@ -71,10 +70,19 @@ class Advice:
         return max((m.workers for m in self.run.measurements), default=1)
 
     @property
+    def chunks(self) -> int:
+        """How many chunks, one task each, a call of the ladder runs."""
+        return self.run.tasks or 1
+
+    @property
     def work_per_chunk_s(self) -> float | None:
         """Serial's median over the number of chunks: the work one task carries."""
-        serial = self.run.median_s("serial", 1)
-        return None if serial is None else serial / (self.run.tasks or 1)
+        return self.work_per_chunk_at("serial")
+
+    def work_per_chunk_at(self, variant: str) -> float | None:
+        """The work one chunk holds at ``variant``'s speed on one worker (numba's is shorter)."""
+        one = self.run.median_s(variant, 1)
+        return None if one is None else one / self.chunks
 
     @property
     def break_even_s(self) -> dict[str, float]:
@@ -95,7 +103,7 @@ class Advice:
     def task_cost(self, executor: str) -> float:
         """What a task pays on ``executor`` besides its work: its overhead, shipping, its share of a call."""
         shipped = self.shipping.seconds if self.shipping and executor != "threads" else 0.0
-        per_call = self.call_overhead_s.get(executor, 0.0) / (self.run.tasks or 1)
+        per_call = self.call_overhead_s.get(executor, 0.0) / self.chunks
         return self.overhead_s[executor] + shipped + per_call
 
     @property
@@ -201,6 +209,10 @@ def _rate(advice: Advice, m: Measurement) -> tuple[float, float] | None:
     return (rate, bandwidth) if rate and bandwidth else None
 
 
+def _memory_bound(advice: Advice, m: Measurement) -> bool:
+    return advice.run.bound(m, export.bandwidth(advice.environment)) == "memory"
+
+
 def _gbps(value: float) -> str:
     return f"{value / 1e9:.1f} GB/s"
 
@@ -208,10 +220,10 @@ def _gbps(value: float) -> str:
 def _task_cost(advice: Advice, m: Measurement) -> float | None:
     """What one task of a process variant costs besides its work (``Advice.task_cost``)."""
     variant, backend = split(m.variant)
-    executor = backends.on_backend("processes", backend or "loky")
-    if not runs_on_backends(variant) or executor not in advice.overhead_s:
+    if not runs_on_backends(variant) or backend is None:
         return None
-    return advice.task_cost(executor)
+    executor = backends.on_backend("processes", backend)
+    return advice.task_cost(executor) if executor in advice.overhead_s else None
 
 
 def _limit(advice: Advice, m: Measurement) -> str | None:
@@ -219,13 +231,13 @@ def _limit(advice: Advice, m: Measurement) -> str | None:
     if _holds_gil(advice, m):
         return f"a call holds the GIL {_gil_held(advice, m):.0%} of the time"
     rated = _rate(advice, m)
-    if rated and rated[0] >= MEMORY_BOUND_SHARE * rated[1]:
+    if rated and _memory_bound(advice, m):
         return f"memory-bound, {_gbps(rated[0])} of the machine's {_gbps(rated[1])}"
-    threads, one = advice.break_even_s.get("threads"), advice.run.median_s(m.variant, 1)
+    threads, own_work = advice.break_even_s.get("threads"), advice.work_per_chunk_at(m.variant)
     threaded = not runs_on_backends(split(m.variant)[0]) and not is_single_threaded(m.variant)
-    if threaded and threads is not None and one is not None and one / (advice.run.tasks or 1) < threads:
+    if threaded and threads is not None and own_work is not None and own_work < threads:
         return (  # compiled, a chunk's work can shrink below what a threaded task costs
-            f"at its speed a chunk holds {report.format_seconds(one / (advice.run.tasks or 1))} of work, "
+            f"at its speed a chunk holds {report.format_seconds(own_work)} of work, "
             f"less than the {report.format_seconds(threads)} threads pay for"
         )
     cost, work = _task_cost(advice, m), advice.work_per_chunk_s
@@ -266,7 +278,7 @@ def _why_serial(advice: Advice) -> str:
         )
     serial = advice.run.find("serial", 1)
     rated = None if serial is None else _rate(advice, serial)
-    if rated and rated[0] >= MEMORY_BOUND_SHARE * rated[1]:
+    if rated and serial is not None and _memory_bound(advice, serial):
         return (
             f"the kernel is memory-bound: one thread streams {_gbps(rated[0])}, "
             f"{rated[0] / rated[1]:.0%} of the machine's copy bandwidth, so more workers queue for memory"
@@ -354,7 +366,7 @@ def _memory_lines(advice: Advice) -> list[str]:
         rated = _rate(advice, m)
         if rated:
             share = rated[0] / rated[1]
-            bound = ": memory-bound" if share >= MEMORY_BOUND_SHARE else ""
+            bound = ": memory-bound" if _memory_bound(advice, m) else ""
             lines.append(
                 f"{m.variant} x{m.workers} moves {_gbps(rated[0])}, {share:.0%} of the machine's copy "
                 f"bandwidth ({_gbps(rated[1])}){bound}"
