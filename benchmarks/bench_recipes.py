@@ -34,6 +34,7 @@ def _benchmark_class(name):
         timeout = 600
 
         def setup(self, variant, n_workers):
+            # The recipe contract (docs/own-recipe.md): a name without an executor runs on one thread.
             if n_workers > 1 and "_" not in variant:
                 raise NotImplementedError("a one-thread variant runs at 1 worker only")  # asv skips it
             self.data = module.make_input(module.SIZES["small"])

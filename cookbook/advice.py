@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from cookbook import backends, export, report
-from cookbook.backends import runs_on_backends, split
-from cookbook.recipe import is_single_threaded
-from cookbook.results import Measurement, RecipeRun
+from cookbook import export, report
+from cookbook.figures import Figures, Row, derive
+from cookbook.results import RecipeRun, Session, step_name
 from cookbook.stats import Interval
 
 __all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Shipping"]
@@ -57,8 +58,7 @@ class Advice:
     """The measured ladder for one kernel, and what it says."""
 
     name: str
-    run: RecipeRun
-    environment: dict[str, Any]
+    session: Session  # the ladder's run, where it ran and how it was asked for
     numba_reason: str | None = None  # why numba could not compile the kernel, if it could not
     compile_s: float | None = None  # numba's compile time, apart from any timing
     shipping: Shipping | None = None
@@ -66,8 +66,21 @@ class Advice:
     call_overhead_s: dict[str, float] = field(default_factory=dict)  # per call, however few its tasks
 
     @property
+    def run(self) -> RecipeRun:
+        return self.session.run(self.name)
+
+    @cached_property
+    def figures(self) -> Figures:
+        """The ladder's rows, derived once."""
+        return derive(self.run, self.session.bandwidth)
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        return self.session.environment
+
+    @property
     def workers(self) -> int:
-        return max((m.workers for m in self.run.measurements), default=1)
+        return self.figures.most_workers
 
     @property
     def chunks(self) -> int:
@@ -81,8 +94,8 @@ class Advice:
 
     def work_per_chunk_at(self, variant: str) -> float | None:
         """The work one chunk holds at ``variant``'s speed on one worker (numba's is shorter)."""
-        one = self.run.median_s(variant, 1)
-        return None if one is None else one / self.chunks
+        one = self.figures.timed(variant, 1)
+        return None if one is None or one.median is None else one.median.value / self.chunks
 
     @property
     def break_even_s(self) -> dict[str, float]:
@@ -118,7 +131,7 @@ class Advice:
 
     def table(self) -> str:
         """Every variant's row, as Markdown."""
-        return export.recipe_markdown(self.run, export.bandwidth(self.environment))
+        return export.recipe_markdown(self.figures)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,18 +147,22 @@ class Advice:
             "break_even_work_per_chunk_s": self.break_even_s,
         }
 
+    def results(self) -> Session:
+        """The session with this advice in it, as ``--json`` writes it."""
+        return dataclasses.replace(self.session, advice=self.to_dict())
+
     @classmethod
-    def from_dict(cls, record: dict[str, Any], run: RecipeRun, environment: dict[str, Any]) -> Advice:
-        """The advice of a results file (its ``advice`` key, its run and its environment), judged again.
+    def from_session(cls, session: Session) -> Advice:
+        """The advice of a results file of ``python -m cookbook.advise --json``, judged again.
 
         Only the measurements are read back: the recommendation and evidence are
         derived from them by this version's rules, as when they were measured.
         """
+        record = session.advice or {}
         shipping = record.get("shipping")
         return cls(
             name=record["kernel"],
-            run=run,
-            environment=environment,
+            session=session,
             numba_reason=record.get("numba_reason"),
             compile_s=record.get("compile_s"),
             shipping=None if shipping is None else Shipping(**shipping),
@@ -174,73 +191,68 @@ def _pays(speedup: Interval | None) -> bool:
     return (speedup.value if speedup.low is None else speedup.low) > 1.0 and speedup.value >= WORTH_IT
 
 
-def _gil_held(advice: Advice, m: Measurement) -> float | None:
+def _gil_held(advice: Advice, row: Row) -> float | None:
     """The share of a one-worker call of this variant that held the GIL, on a build with one."""
-    one = advice.run.find(m.variant, 1)
-    held = None if one is None else one.gil_held
+    one = advice.figures.row(row.measurement.variant, 1)
+    held = None if one is None else one.measurement.gil_held
     return held if advice.environment["gil_enabled"] else None
 
 
-def _holds_gil(advice: Advice, m: Measurement) -> bool:
-    held = _gil_held(advice, m)
+def _holds_gil(advice: Advice, row: Row) -> bool:
+    held = _gil_held(advice, row)
     return held is not None and held >= GIL_BOUND_SHARE
 
 
-def _candidates(advice: Advice) -> list[Measurement]:
+def _candidates(advice: Advice) -> list[Row]:
     """Timed variants that could be advised: one-thread ones, and the others above 1 worker."""
     return [
-        m
-        for m in advice.run.measurements
-        if m.timed
-        and m.median
-        and m.variant != "serial"
-        and (m.workers > 1 or is_single_threaded(m.variant))
-        and not (m.variant == "python_threads" and _holds_gil(advice, m))
+        row
+        for row in advice.figures
+        if row.median
+        and row.measurement.variant != "serial"
+        and (row.measurement.workers > 1 or not row.measurement.parallel)
+        and not (row.measurement.variant == "python_threads" and _holds_gil(advice, row))
     ]
 
 
-def _best(advice: Advice) -> Measurement | None:
-    return min(_candidates(advice), key=lambda m: m.median.value if m.median else float("inf"), default=None)
+def _best(advice: Advice) -> Row | None:
+    return min(_candidates(advice), key=lambda r: r.median.value if r.median else float("inf"), default=None)
 
 
-def _rate(advice: Advice, m: Measurement) -> tuple[float, float] | None:
+def _rate(advice: Advice, row: Row) -> tuple[float, float] | None:
     """The bytes per second this row moves and the machine's copy bandwidth, where both are known."""
-    rate, bandwidth = advice.run.bytes_per_second(m), export.bandwidth(advice.environment)
-    return (rate, bandwidth) if rate and bandwidth else None
-
-
-def _memory_bound(advice: Advice, m: Measurement) -> bool:
-    return advice.run.bound(m, export.bandwidth(advice.environment)) == "memory"
+    bandwidth = advice.session.bandwidth
+    return (row.bytes_per_s, bandwidth) if row.bytes_per_s and bandwidth else None
 
 
 def _gbps(value: float) -> str:
     return f"{value / 1e9:.1f} GB/s"
 
 
-def _task_cost(advice: Advice, m: Measurement) -> float | None:
+def _task_cost(advice: Advice, row: Row) -> float | None:
     """What one task of a process variant costs besides its work (``Advice.task_cost``)."""
-    variant, backend = split(m.variant)
-    if not runs_on_backends(variant) or backend is None:
+    m = row.measurement
+    if m.executor != "processes" or m.backend is None:
         return None
-    executor = backends.on_backend("processes", backend)
+    executor = step_name("processes", m.backend)
     return advice.task_cost(executor) if executor in advice.overhead_s else None
 
 
-def _limit(advice: Advice, m: Measurement) -> str | None:
+def _limit(advice: Advice, row: Row) -> str | None:
     """What holds this variant back, if the measurements say."""
-    if _holds_gil(advice, m):
-        return f"a call holds the GIL {_gil_held(advice, m):.0%} of the time"
-    rated = _rate(advice, m)
-    if rated and _memory_bound(advice, m):
+    m = row.measurement
+    if _holds_gil(advice, row):
+        return f"a call holds the GIL {_gil_held(advice, row):.0%} of the time"
+    rated = _rate(advice, row)
+    if rated and row.bound == "memory":
         return f"memory-bound, {_gbps(rated[0])} of the machine's {_gbps(rated[1])}"
     threads, own_work = advice.break_even_s.get("threads"), advice.work_per_chunk_at(m.variant)
-    threaded = not runs_on_backends(split(m.variant)[0]) and not is_single_threaded(m.variant)
-    if threaded and threads is not None and own_work is not None and own_work < threads:
+    if m.executor == "threads" and threads is not None and own_work is not None and own_work < threads:
         return (  # compiled, a chunk's work can shrink below what a threaded task costs
             f"at its speed a chunk holds {report.format_seconds(own_work)} of work, "
             f"less than the {report.format_seconds(threads)} threads pay for"
         )
-    cost, work = _task_cost(advice, m), advice.work_per_chunk_s
+    cost, work = _task_cost(advice, row), advice.work_per_chunk_s
     if cost is not None and work and cost > 0.05 * work:
         return (
             f"each task costs {report.format_seconds(cost)} (pickling, the pool and its share of a call) "
@@ -249,19 +261,20 @@ def _limit(advice: Advice, m: Measurement) -> str | None:
     return None
 
 
-def _others(advice: Advice, best: Measurement | None) -> list[str]:
+def _others(advice: Advice, best: Row | None) -> list[str]:
     """Every other rung at the most workers: its speedup and what limits it."""
     clauses = []
-    for m in advice.run.measurements:
-        if m is best or m.workers != advice.workers or m.variant == "serial":
+    for row in advice.figures:
+        m = row.measurement
+        if row is best or m.workers != advice.workers or m.variant == "serial":
             continue
         if m.status != "OK":
             clauses.append(f"{m.variant}: {m.status} ({m.detail.partition(':')[0]})")
             continue
-        if not m.timed:
+        if not row.median:
             continue
-        limit = _limit(advice, m)
-        clauses.append(f"{m.variant} {_ratio(advice.run.speedup(m))}" + (f": {limit}" if limit else ""))
+        limit = _limit(advice, row)
+        clauses.append(f"{m.variant} {_ratio(row.speedup)}" + (f": {limit}" if limit else ""))
     return clauses
 
 
@@ -276,9 +289,9 @@ def _why_serial(advice: Advice) -> str:
             f"each chunk holds {report.format_seconds(work)} of work, and {cheapest[0]} pay only above "
             f"{report.format_seconds(cheapest[1])}: give each chunk more work"
         )
-    serial = advice.run.find("serial", 1)
+    serial = advice.figures.row("serial", 1)
     rated = None if serial is None else _rate(advice, serial)
-    if rated and serial is not None and _memory_bound(advice, serial):
+    if rated and serial is not None and serial.bound == "memory":
         return (
             f"the kernel is memory-bound: one thread streams {_gbps(rated[0])}, "
             f"{rated[0] / rated[1]:.0%} of the machine's copy bandwidth, so more workers queue for memory"
@@ -288,25 +301,27 @@ def _why_serial(advice: Advice) -> str:
 
 def _recommendation(advice: Advice) -> str:
     run, cores = advice.run, advice.environment["cores"]["usable"]
-    best, serial = _best(advice), run.find("serial", 1)
+    best, serial = _best(advice), advice.figures.timed("serial", 1)
     if run.sampling is None:
         agreed = (
             "every variant agreed with serial" if run.ok else "a variant failed or disagreed: see the table"
         )
         return f"checked only, nothing timed: {agreed}"
-    if serial is None or serial.median is None:
+    if serial is None:
         return "nothing could be timed: see the table"
-    speedup = None if best is None else run.speedup(best)
+    speedup = None if best is None else best.speedup
     if best is not None and _pays(speedup):
-        where = "on one thread" if best.workers == 1 else f"at {best.workers} workers on {cores} cores"
-        head = f"{ADVICE.get(best.variant, f'use {best.variant}')}: {_times(speedup)} serial {where}"
+        m = best.measurement
+        where = "on one thread" if m.workers == 1 else f"at {m.workers} workers on {cores} cores"
+        head = f"{ADVICE.get(m.variant, f'use {m.variant}')}: {_times(speedup)} serial {where}"
         return "; ".join([head, *_others(advice, best)])
     why, named = _why_serial(advice), None
     if why == SEE_EVIDENCE and best is not None and speedup is not None and speedup.value > 1.0:
         short = (
             f"less than {WORTH_IT}x" if speedup.value < WORTH_IT else "not for sure (its interval reaches 1)"
         )
-        why = f"the fastest, {best.variant} x{best.workers}, gains {_times(speedup)}, {short}"
+        fastest = f"{best.measurement.variant} x{best.measurement.workers}"
+        why = f"the fastest, {fastest}, gains {_times(speedup)}, {short}"
         named = best
     others = _others(advice, named)
     shown = f" ({why})" if why != SEE_EVIDENCE or not others else ""  # else the others say what limits them
@@ -318,14 +333,15 @@ def _evidence(advice: Advice) -> list[str]:
     work = advice.work_per_chunk_s
     if work is not None:
         lines.append(f"serial: {report.format_seconds(work)} of work per chunk, {run.tasks} chunks")
-    for m in run.measurements:
-        shown = m.workers == advice.workers or is_single_threaded(m.variant)
-        if not m.timed or not shown or m.variant == "serial":
+    for row in advice.figures:
+        m = row.measurement
+        shown = m.workers == advice.workers or not m.parallel
+        if not row.median or not shown or m.variant == "serial":
             continue
-        line = f"{m.variant} x{m.workers}: {_times(run.speedup(m))} serial"
+        line = f"{m.variant} x{m.workers}: {_times(row.speedup)} serial"
         if m.workers > 1:
-            line += f", efficiency {report.format_interval(run.efficiency(m))}"
-        held = _gil_held(advice, m)
+            line += f", efficiency {report.format_interval(row.efficiency)}"
+        held = _gil_held(advice, row)
         if held is not None:
             line += f"; a call holds the GIL {held:.0%} of the time"
         lines.append(line)
@@ -360,13 +376,14 @@ def _evidence(advice: Advice) -> list[str]:
 
 def _memory_lines(advice: Advice) -> list[str]:
     """The rate serial and the fastest row move memory at, against the machine's copy bandwidth."""
-    serial, best = advice.run.find("serial", 1), _best(advice)
+    serial, best = advice.figures.row("serial", 1), _best(advice)
     lines = []
-    for m in [row for row in (serial, best) if row is not None]:
-        rated = _rate(advice, m)
+    for row in [r for r in (serial, best) if r is not None]:
+        rated = _rate(advice, row)
         if rated:
             share = rated[0] / rated[1]
-            bound = ": memory-bound" if _memory_bound(advice, m) else ""
+            bound = ": memory-bound" if row.bound == "memory" else ""
+            m = row.measurement
             lines.append(
                 f"{m.variant} x{m.workers} moves {_gbps(rated[0])}, {share:.0%} of the machine's copy "
                 f"bandwidth ({_gbps(rated[1])}){bound}"

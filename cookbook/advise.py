@@ -23,25 +23,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import json
 import pickle
-import shlex
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from cookbook import backends, cli, environment, export
+from cookbook import backends, cli, export
 from cookbook.advice import Advice, Shipping
 from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
 from cookbook.options import RunOptions
 from cookbook.progress import steps_progress
-from cookbook.recipe import MissingPackage, Recipe, RecipeError, import_file
+from cookbook.recipe import Kind, MissingPackage, Recipe, RecipeError, import_file
+from cookbook.results import step_name
 
 __all__ = ["Advice", "AdviceError", "advise", "main"]
 
@@ -126,6 +124,15 @@ def _compiled(kernel: Kernel, chunk: Any) -> tuple[Kernel | None, str | None, fl
     return compiled, None, max(0.0, first - (time.perf_counter() - start))
 
 
+KINDS = {  # what runs each rung's work: declared here, not read from the names
+    "serial": Kind("one thread"),
+    "python_threads": Kind("threads"),
+    "joblib_processes": Kind("processes"),
+    "numba": Kind("one thread"),
+    "numba_threads": Kind("threads"),
+}
+
+
 def _ladder(kernel: Kernel, compiled: Kernel | None, combine: Combine | None) -> dict[str, Variant]:
     finish = combine or (lambda results: results)
 
@@ -185,6 +192,7 @@ def _recipe(
         summary=f"{name} on {n} chunks",
         min_size=1,
         tasks=n,
+        kinds=KINDS,
     )
 
 
@@ -221,11 +229,13 @@ def advise(
     rtol: float = 0.0,
     atol: float = 0.0,
     progress: bool = False,
+    command: str | None = None,
 ) -> Advice:
     """Measure what pays for ``kernel`` over ``chunks``: the ladder, checked and timed.
 
     ``options`` as for ``cookbook.run`` (workers, sampling, backends, scheduler);
-    ``progress`` shows the steps on stderr as they run.
+    ``progress`` shows the steps on stderr as they run; ``command`` is recorded
+    with the results, as the command line that asked for them.
     """
     chunks = list(chunks)
     if not chunks:
@@ -233,19 +243,18 @@ def advise(
     label = str(name or getattr(kernel, "__qualname__", "kernel"))
     first = _deterministic(kernel, chunks, combine, label, rtol, atol)
     compiled, reason, compile_s = _compiled(kernel, chunks[0])
-    options = options or RunOptions(workers=tuple(sorted({1, environment.usable_cores()})))
+    options = options or RunOptions(workers=cli.default_workers())
     module = sys.modules.get(kernel.__module__)
     path = Path(getattr(module, "__file__", None) or "<kernel>")
     recipe = _recipe(label, path, chunks, _ladder(kernel, compiled, combine), reason, (rtol, atol))
-    bandwidth = None if options.check_only else environment.memory_bandwidth()
+    session = cli.new_session(options, {"kernel": label}, command)
     total = len(plan(recipe, options.variants, options.workers, options.backends))
     with steps_progress(total) if progress else contextlib.nullcontext(_quiet) as on_step:
-        run = run_recipe(recipe, options, on_step=on_step)
+        session.runs.append(run_recipe(recipe, options, on_step=on_step))
     per_task, per_call = ({}, {}) if options.check_only else _overheads(options)
     return Advice(
         name=label,
-        run=run,
-        environment={**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth},
+        session=session,
         numba_reason=reason,
         compile_s=compile_s,
         shipping=_shipping(chunks, first),
@@ -282,20 +291,15 @@ def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]
     per_task, per_call = {}, {}
     per_task["threads"], per_call["threads"] = backends.thread_overheads(workers)
     for backend in options.backends:
-        executor = backends.on_backend("processes", backend)
+        executor = step_name("processes", backend)
         per_task[executor], per_call[executor] = backends.process_overheads(
             backend, workers, options.scheduler
         )
     return per_task, per_call
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise AdviceError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = cli.Parser(
         prog=PROG,
         description=__doc__.split("\n\n")[0],
         epilog="It advises the fastest variant that beats serial for sure and by 10% or more, and says "
@@ -337,27 +341,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         backends.check(args.backend, args.scheduler)
         kernel, chunks, combine = load_target(args.target, args.chunks, args.combine)
         options = RunOptions(
-            workers=tuple(args.workers or sorted({1, environment.usable_cores()})),
+            workers=tuple(args.workers or cli.default_workers()),
             sampling=cli.sampling(args),
             check_only=args.check_only,
             backends=tuple(args.backend),
             scheduler=args.scheduler,
         )
+        command = cli.command_line(PROG, sys.argv[1:] if argv is None else argv)
         advice = advise(
-            kernel, chunks, combine=combine, options=options, rtol=args.rtol, atol=args.atol, progress=True
+            kernel,
+            chunks,
+            combine=combine,
+            options=options,
+            rtol=args.rtol,
+            atol=args.atol,
+            progress=True,
+            command=command,
         )
-    except (AdviceError, RecipeError, backends.BackendError) as error:
+    except (cli.UsageError, AdviceError, RecipeError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    advice.environment |= {"command": shlex.join([*PROG.split(), *(sys.argv[1:] if argv is None else argv)])}
-    advice.environment |= {"date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    advice.environment |= {"wall_s": round(time.monotonic() - started, 1)}  # loading, the ladder, the costs
+    cli.finish(advice.session, started)  # loading, the ladder, the costs
     print(advice.table())
     print()
     print(repr(advice))
     if args.json:
-        record = json.loads(export.to_json(advice.environment, [advice.run], options.as_dict()))
-        export.write_text(args.json, json.dumps(record | {"advice": advice.to_dict()}, indent=2) + "\n")
+        export.write_text(args.json, export.to_json(advice.results()))
     if args.markdown:
         lines = [f"# {args.target}", "", f"**{advice.recommendation}**", ""]
         lines += [f"- {line}" for line in advice.evidence] + ["", advice.table(), ""]

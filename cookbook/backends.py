@@ -2,7 +2,7 @@
 
 Recipes call ``Parallel(n_jobs=n_workers, prefer="processes")`` and never
 name a backend, so the harness chooses one with ``joblib.parallel_config``.
-A process variant run on dask is shown as ``<variant>@dask``. Each such step
+A process variant run on dask is shown as ``<variant>@dask`` (``results.step_name``). Each such step
 gets a cluster of its own worker count, like loky's pool, started inside
 its first call: a ``LocalCluster`` on 127.0.0.1 with one single-threaded
 worker process per worker, or, with ``--scheduler``, that many workers of an
@@ -39,19 +39,15 @@ __all__ = [
     "check_scheduler",
     "joblib_backend",
     "local_cluster",
-    "on_backend",
     "parse",
     "process_overheads",
     "require",
-    "runs_on_backends",
     "seconds_per_task",
-    "split",
     "task_overhead",
     "thread_overheads",
 ]
 
 BACKENDS = ("loky", "dask")
-SEPARATOR = "@"
 CONNECT_TIMEOUT_S = 5.0
 
 
@@ -108,24 +104,6 @@ def check(names: Sequence[str], scheduler: str | None, *, connect: bool = True) 
         require(backend)
     if scheduler and connect:
         check_scheduler(scheduler)
-
-
-def runs_on_backends(variant: str) -> bool:
-    """Process variants (``*_processes``) run their joblib calls on the chosen backends."""
-    return variant.endswith("_processes")
-
-
-def on_backend(variant: str, backend: str) -> str:
-    """The step name of ``variant`` on ``backend``: loky keeps the plain name."""
-    return variant if backend == "loky" else f"{variant}{SEPARATOR}{backend}"
-
-
-def split(step_variant: str) -> tuple[str, str | None]:
-    """The recipe's variant and the backend of a step name: ``joblib_processes@dask``."""
-    variant, _, backend = step_variant.partition(SEPARATOR)
-    if backend:
-        return variant, backend
-    return variant, "loky" if runs_on_backends(variant) else None
 
 
 def check_scheduler(address: str) -> None:

@@ -1,17 +1,33 @@
-"""Command-line options that ``cookbook.run`` and ``cookbook.advise`` share: worker counts and sampling."""
+"""What ``cookbook.run`` and ``cookbook.advise`` share: their parser, options, and the session they start.
+
+Both commands report a mistake on the command line in one line and exit 2
+(:class:`UsageError`), take the same worker counts and sampling options, and
+stamp their results (:func:`new_session`, :func:`finish`) the same way.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any, NoReturn
 
 from cookbook import environment
-from cookbook.options import MODES, Mode, Sampling
+from cookbook.options import MODES, Mode, RunOptions, Sampling
+from cookbook.results import Session
 
 __all__ = [
+    "Parser",
+    "UsageError",
     "add_measuring_arguments",
+    "command_line",
+    "default_workers",
+    "finish",
     "fraction",
+    "new_session",
     "positive_int",
     "sampling",
     "seconds",
@@ -19,6 +35,44 @@ __all__ = [
     "tolerance",
     "worker_counts",
 ]
+
+
+class UsageError(Exception):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors raised as :class:`UsageError` rather than printed with the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def command_line(prog: str, argv: Sequence[str]) -> str:
+    """The command as a user would type it again: ``python -m cookbook.run all --quick``."""
+    return shlex.join([*prog.split(), *argv])
+
+
+def default_workers() -> tuple[int, ...]:
+    """1 and the usable cores: the worker counts when ``--workers`` is not given."""
+    return tuple(sorted({1, environment.usable_cores()}))
+
+
+def new_session(options: RunOptions, asked: dict[str, Any], command: str | None = None) -> Session:
+    """An empty session: the environment (with the copy bandwidth, unless only checking), command, date.
+
+    The copy bandwidth is measured here, before anything else, to tell
+    memory-bound rows from compute-bound ones.
+    """
+    bandwidth = None if options.check_only else environment.memory_bandwidth()
+    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
+    env |= {"command": command, "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return Session(environment=env, options=options.as_dict() | asked)
+
+
+def finish(session: Session, started: float) -> None:
+    """Record the wall time since ``started`` (``time.monotonic()``): from the bandwidth probe to the end."""
+    session.environment["wall_s"] = round(time.monotonic() - started, 1)
 
 
 def positive_int(text: str) -> int:

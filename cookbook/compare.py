@@ -11,38 +11,35 @@ percent from one run to the next (clock, placement, other work), so such a
 move says little about the code. The runs may come from two machines or two
 interpreters; the header says what differs.
 
-Where both runs carry intervals (schema 2), the two medians' 95% intervals
-must not overlap either. Rounds interleave the steps within a run, not two
-runs: the whole machine may be a few percent faster for the second run,
-which a rank test on samples from two different minutes calls significant.
-Reads results schemas 1
-(``repeats_s``) and 2 (``samples`` taken in rounds, with median intervals).
+The two medians' 95% intervals must not overlap either. Rounds interleave
+the steps within a run, not two runs: the whole machine may be a few
+percent faster for the second run, which a rank test on samples from two
+different minutes calls significant.
+
+Both files are read into the one results model (``cookbook.results``), and
+each median and interval is derived from the samples by ``cookbook.figures``,
+as ``render`` and the report derive them: never read from the file's own copy.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from cookbook.stats import differs
+from cookbook.figures import derive
+from cookbook.results import Measurement, Session
+from cookbook.stats import Interval, differs
 
 __all__ = [
     "ALPHA",
     "FACTOR",
-    "SCHEMAS",
     "Change",
-    "CompareError",
     "compare_runs",
+    "different_machines",
     "environment_differences",
-    "load_run",
-    "per_call_samples",
 ]
 
 FACTOR = 1.1  # smallest ratio of medians called a change
 ALPHA = 0.01  # Mann-Whitney U significance level
-SCHEMAS = (1, 2)  # results schema versions this module reads
 
 ENVIRONMENT_KEYS = (
     "python",
@@ -53,92 +50,47 @@ ENVIRONMENT_KEYS = (
     "cores",
     "libraries",
 )
-
-
-class CompareError(Exception):
-    """A results file that cannot be read or is not a cookbook run."""
+MACHINE_KEYS = ("python", "implementation", "gil_enabled", "free_threaded_build", "cpu", "cores")
 
 
 @dataclass(frozen=True)
 class Change:
-    """One recipe x variant x workers timed in both runs; intervals are None where the file has none."""
+    """One recipe x variant x workers timed in both runs, with both medians and their intervals."""
 
     recipe: str
     variant: str
     workers: int
-    old_s: float
-    new_s: float
+    old: Interval
+    new: Interval
     verdict: str  # "slower", "faster", or "" (no significant change beyond FACTOR)
     p_value: float | None = None  # None with fewer than 2 samples on a side
-    old_low_s: float | None = None
-    old_high_s: float | None = None
-    new_low_s: float | None = None
-    new_high_s: float | None = None
 
     @property
     def ratio(self) -> float:
         """New median time over old: above 1 is slower."""
-        return self.new_s / self.old_s
+        return self.new.value / self.old.value
 
 
-def load_run(path: Path) -> dict[str, Any]:
-    """Read a file written by ``--json``; raise CompareError naming the file on any problem."""
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CompareError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CompareError(f"{path}: not a JSON file ({error})") from None
-    if not isinstance(run, dict):
-        raise CompareError(f"{path}: not a cookbook results file (written by --json)")
-    schema = run.get("schema", 1)  # files from before the key was written are schema 1
-    if type(schema) is not int or schema not in SCHEMAS:
-        readable = " and ".join(str(s) for s in SCHEMAS)
-        raise CompareError(f"{path}: results schema {schema!r}; this cookbook reads schemas {readable}")
-    if not (isinstance(run.get("recipes"), list) and "environment" in run):
-        raise CompareError(f"{path}: not a cookbook results file (written by --json)")
-    return run
+def _timed(session: Session) -> dict[tuple[str, str, int], tuple[Measurement, Interval]]:
+    found = {}
+    for run in session.runs:
+        for row in derive(run, session.bandwidth):
+            if row.median is not None:
+                m = row.measurement
+                found[(run.recipe, m.variant, m.workers)] = (m, row.median)
+    return found
 
 
-def per_call_samples(measurement: dict[str, Any]) -> list[float]:
-    """The seconds per call of each sample: schema 2's ``samples``, else schema 1's ``repeats_s``."""
-    samples = measurement.get("samples")
-    if samples:
-        return [float(s["per_call_s"]) for s in samples]
-    return [float(s) for s in measurement.get("repeats_s") or []]
-
-
-def _timed(run: dict[str, Any]) -> dict[tuple[str, str, int], dict[str, Any]]:
-    return {
-        (recipe["recipe"], m["variant"], m["workers"]): m
-        for recipe in run["recipes"]
-        for m in recipe["measurements"]
-        if m.get("median_s")
-    }
-
-
-def compare_runs(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], list[str]]:
+def compare_runs(old: Session, new: Session) -> tuple[list[Change], list[str]]:
     """Return the changes for every key timed in both runs, and the keys timed in only one."""
     before, after = _timed(old), _timed(new)
     changes = []
     for key in before.keys() & after.keys():
-        a, b = before[key], after[key]
-        verdict, p = differs(per_call_samples(a), per_call_samples(b), factor=FACTOR, alpha=ALPHA)
-        if verdict and _intervals_overlap(a, b):
+        (a, a_median), (b, b_median) = before[key], after[key]
+        verdict, p = differs(a.per_call_s, b.per_call_s, factor=FACTOR, alpha=ALPHA)
+        if verdict and _overlap(a_median, b_median):
             verdict = ""
-        changes.append(
-            Change(
-                *key,
-                old_s=a["median_s"],
-                new_s=b["median_s"],
-                verdict=verdict,
-                p_value=p,
-                old_low_s=a.get("median_low_s"),
-                old_high_s=a.get("median_high_s"),
-                new_low_s=b.get("median_low_s"),
-                new_high_s=b.get("median_high_s"),
-            )
-        )
+        changes.append(Change(*key, old=a_median, new=b_median, verdict=verdict, p_value=p))
     only = [
         f"{r} {v} x{w}: only in the {'old' if (r, v, w) in before else 'new'} run"
         for r, v, w in sorted(before.keys() ^ after.keys())
@@ -146,24 +98,23 @@ def compare_runs(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change]
     return sorted(changes, key=lambda c: (c.recipe, c.variant, c.workers)), only
 
 
-def _intervals_overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether the two medians' 95% intervals overlap; False when either run has none (schema 1)."""
-    bounds: list[float] = []
-    for m in (a, b):
-        for key in ("median_low_s", "median_high_s"):
-            bound = m.get(key)
-            if bound is None:
-                return False
-            bounds.append(float(bound))
-    old_low, old_high, new_low, new_high = bounds
-    return old_low <= new_high and new_low <= old_high
+def _overlap(a: Interval, b: Interval) -> bool:
+    """Whether two medians' 95% intervals overlap; False when either has none (too few samples)."""
+    if a.low is None or a.high is None or b.low is None or b.high is None:
+        return False
+    return a.low <= b.high and b.low <= a.high
 
 
-def environment_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def environment_differences(old: Session, new: Session) -> list[str]:
     """One line per environment field that differs between the runs."""
-    before, after = old["environment"], new["environment"]
+    before, after = old.environment, new.environment
     return [
         f"{key}: {before.get(key)} -> {after.get(key)}"
         for key in ENVIRONMENT_KEYS
         if before.get(key) != after.get(key)
     ]
+
+
+def different_machines(old: Session, new: Session) -> bool:
+    """Whether the runs come from two machines or two interpreters (not only other library versions)."""
+    return any(old.environment.get(k) != new.environment.get(k) for k in MACHINE_KEYS)

@@ -6,20 +6,20 @@ Every file is written atomically: a reader sees the old file or the whole new on
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cookbook import report
-from cookbook.results import RecipeRun
+from cookbook.figures import Figures, Row, derive
+from cookbook.results import Session
+from cookbook.stats import Interval
 
 __all__ = [
-    "SCHEMA_VERSION",
-    "bandwidth",
     "recipe_markdown",
     "to_csv",
     "to_json",
@@ -28,12 +28,12 @@ __all__ = [
     "write_text",
 ]
 
-SCHEMA_VERSION = 2  # 2: calibrated samples in rounds, intervals and flags (1: repeats_s)
 CSV_COLUMNS = (
     "recipe",
     "size",
     "variant",
     "workers",
+    "executor",
     "status",
     "first_s",
     "samples",
@@ -60,33 +60,50 @@ CSV_COLUMNS = (
 )
 
 
-def bandwidth(env: dict[str, Any]) -> float | None:
-    """The copy bandwidth the run measured (bytes/s), or None (--check-only)."""
-    value = env.get("memory_bandwidth_bytes_per_s")
-    return float(value) if value else None
+def to_json(session: Session) -> str:
+    """The whole session: what was measured (``Session.to_dict``), each row with its derived figures.
 
-
-def to_json(
-    env: dict[str, Any], runs: Sequence[RecipeRun], options: dict[str, Any], *, complete: bool = True
-) -> str:
-    """The whole run: environment, options and every measurement with its derived figures.
-
-    ``complete`` is False for a run stopped early (Ctrl-C, SIGTERM): what it measured, no more.
+    The derived figures are there for other tools; this cookbook reads back
+    only what was measured (``cookbook.results.read``) and derives them again.
     """
-    payload = {
-        "schema": SCHEMA_VERSION,
-        "complete": complete,
-        "environment": env,
-        "options": options,
-        "ok": all(run.ok for run in runs),
-        "recipes": [run.as_dict(bandwidth(env)) for run in runs],
+    record = session.to_dict()
+    for run_record, run in zip(record["recipes"], session.runs, strict=True):
+        figures = derive(run, session.bandwidth)
+        run_record["measurements"] = [
+            m | _derived(row) for m, row in zip(run_record["measurements"], figures, strict=True)
+        ]
+    return json.dumps(record, indent=2) + "\n"
+
+
+def _derived(row: Row) -> dict[str, Any]:
+    """A row's derived figures: each estimate as value, low and high."""
+    derived: dict[str, Any] = {}
+    for name, estimate in (
+        ("median_s", row.median),
+        ("speedup", row.speedup),
+        ("efficiency", row.efficiency),
+    ):
+        derived |= _estimate(name, estimate)
+    return derived | {
+        "serial_fraction": row.serial_fraction,
+        "bytes_per_s": row.bytes_per_s,
+        "bound": row.bound,
+        "flags": [dataclasses.asdict(f) for f in row.flags],
     }
-    return json.dumps(payload, indent=2) + "\n"
 
 
-def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: bool = True) -> str:
+def _estimate(name: str, estimate: Interval | None) -> dict[str, float | None]:
+    """``name``, ``name_low``, ``name_high`` (a unit suffix such as ``_s`` stays last)."""
+    stem, unit = (name[:-2], "_s") if name.endswith("_s") else (name, "")
+    if estimate is None:
+        return {name: None, f"{stem}_low{unit}": None, f"{stem}_high{unit}": None}
+    return {name: estimate.value, f"{stem}_low{unit}": estimate.low, f"{stem}_high{unit}": estimate.high}
+
+
+def to_markdown(session: Session) -> str:
     """The header as a list, then one table per recipe, as in the terminal."""
-    lines = ["# Cookbook run" + ("" if complete else " (interrupted: incomplete)"), ""]
+    env, runs = session.environment, session.runs
+    lines = ["# Cookbook run" + ("" if session.complete else " (interrupted: incomplete)"), ""]
     method = [report.method_line(runs[0].sampling, env)] if runs and runs[0].sampling else []
     lines += [f"- {line}" for line in [*report.header_lines(env), *method, report.pools_line(env)]]
     for run in runs:
@@ -94,39 +111,37 @@ def to_markdown(env: dict[str, Any], runs: Sequence[RecipeRun], *, complete: boo
             "",
             f"## {run.recipe} (size {run.size_label} = {run.size})",
             "",
-            recipe_markdown(run, bandwidth(env)),
+            recipe_markdown(derive(run, session.bandwidth)),
         ]
     return "\n".join(lines) + "\n"
 
 
-def recipe_markdown(run: RecipeRun, bandwidth: float | None) -> str:
+def recipe_markdown(figures: Figures) -> str:
     """One recipe's table and the notes under it."""
-    columns, rows = report.table_rows(run, bandwidth)
+    columns, rows = report.table_rows(figures)
     lines = ["| " + " | ".join(columns) + " |"]
     lines.append("|" + "|".join("---" if c in ("variant", "agreement") else "---:" for c in columns) + "|")
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    lines += [f"\n{line}" for line in report.notes(run)]
+    lines += [f"\n{line}" for line in report.notes(figures)]
     return "\n".join(lines)
 
 
-def to_csv(env: dict[str, Any], runs: Sequence[RecipeRun]) -> str:
+def to_csv(session: Session) -> str:
     """One row per recipe, variant and worker count; numbers unformatted, seconds and bytes/s."""
     stream = io.StringIO()
     writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for run in runs:
-        record = run.as_dict(bandwidth(env))
-        for row in record["measurements"]:
-            serial_fraction = record["serial_fraction"].get(row["variant"]) if row["workers"] > 1 else None
-            samples = row["samples"]
-            derived = {
-                "samples": len(samples),
-                "calls_per_sample": samples[0]["calls"] if samples else None,
-                "flags": "; ".join(f"{f['kind']}: {f['reason']}" for f in row["flags"]),
+    for run in session.runs:
+        for row in derive(run, session.bandwidth):
+            m = row.measurement
+            derived = _derived(row) | {
+                "recipe": run.recipe,
+                "size": run.size,
+                "samples": len(m.samples),
+                "calls_per_sample": m.samples[0].calls if m.samples else None,
+                "flags": "; ".join(f"{f.kind}: {f.reason}" for f in row.flags),
             }
-            writer.writerow(
-                {**row, **derived, "recipe": run.recipe, "size": run.size, "serial_fraction": serial_fraction}
-            )
+            writer.writerow(m.to_dict() | derived)
     return stream.getvalue()
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import cookbook
-from cookbook.measure import OnMeasured, OnStep, fill_steps, in_plan_order, new_run, plan
+from cookbook.measure import OnMeasured, OnStep, Step, fill_steps, in_plan_order, new_run, plan
 from cookbook.options import RunOptions
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
@@ -68,7 +68,8 @@ def run_isolated(
         if serial is not None and serial.status != "OK":  # a fresh runner would have no reference
             fill_steps(run, steps, "ERROR", f"no reference: serial {serial.status}", **events.as_kwargs())
             break
-        ended_early = _run_one_runner(Job(str(recipe.path), options, done), run, options.timeout_s, events)
+        job = Job(str(recipe.path), options, done)
+        ended_early = _run_one_runner(job, steps, run, options.timeout_s, events)
         if ended_early is None and len(run.measurements) == len(done):
             ended_early = "ERROR", "the runner ended without running its steps"
         if ended_early:
@@ -105,7 +106,9 @@ def measure_overhead(
         return f"the runner {runner.cause_of_end() or 'ended without an answer'}"
 
 
-def _run_one_runner(job: Job, run: RecipeRun, timeout: float, events: _Events) -> tuple[Status, str] | None:
+def _run_one_runner(
+    job: Job, steps: Sequence[Step], run: RecipeRun, timeout: float, events: _Events
+) -> tuple[Status, str] | None:
     """Run steps in one runner until it ends, hangs or dies.
 
     Returns None when the runner can be replaced to go on with the steps
@@ -114,8 +117,9 @@ def _run_one_runner(job: Job, run: RecipeRun, timeout: float, events: _Events) -
     or kills its runner is recorded as such; the steps the runner had not
     finished are run again, from their first call, by the next runner.
     """
+    planned = {step.key: step for step in steps}
     with _Runner(job) as runner:
-        current: tuple[str, int] | None = None
+        current: Step | None = None
         deadline = time.monotonic() + timeout
         while True:
             kind, *body = runner.receive(deadline)
@@ -124,17 +128,17 @@ def _run_one_runner(job: Job, run: RecipeRun, timeout: float, events: _Events) -
                 if current is None:
                     return "TIMEOUT", f"no step started within {timeout:g} s (make_input, or serial again)"
                 detail = f"stopped after {timeout:g} s (--timeout); its threads and processes were killed"
-                events.measured(run, Measurement(*current, "TIMEOUT", detail))
+                events.measured(run, current.measurement("TIMEOUT", detail))
                 return None
             if kind == "ended":
                 cause = runner.cause_of_end()
                 if current is None:
                     return ("ERROR", f"runner {cause}") if cause else None
-                events.measured(run, Measurement(*current, "ERROR", f"its process {cause}"))
+                events.measured(run, current.measurement("ERROR", f"its process {cause}"))
                 return None
             if kind == "step":
-                current = (body[0], body[1])
-                events.on_step(run.recipe, *current, body[2])
+                current = planned[(body[0], body[1])]
+                events.on_step(run.recipe, current.variant, current.workers, body[2])
             elif kind == "measured":
                 measurement = Measurement.from_dict(body[0])
                 if measurement.variant == "serial":

@@ -16,12 +16,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cookbook.agreement import Agreement, compare
-from cookbook.backends import Backend, joblib_backend, on_backend, runs_on_backends, split
+from cookbook.backends import Backend, joblib_backend
 from cookbook.environment import available_memory, gil_enabled, usable_cores
 from cookbook.options import RunOptions, Sampling
 from cookbook.probes import children_cpu_s, gil_probe, pools_limited_in_a_new_thread
-from cookbook.recipe import Recipe, is_single_threaded, reproducibility_problem, too_small
-from cookbook.results import Measurement, RecipeRun, Status
+from cookbook.recipe import Kind, Recipe, reproducibility_problem, too_small
+from cookbook.results import Measurement, RecipeRun, Status, step_name
 from cookbook.stats import SHORT_SAMPLE, median_interval
 from cookbook.timing import (
     calls_per_sample,
@@ -32,6 +32,7 @@ from cookbook.timing import (
 )
 
 __all__ = [
+    "Step",
     "fill_steps",
     "in_plan_order",
     "inner_thread_limit",
@@ -49,23 +50,57 @@ GIL_READINGS = 3  # readings per step, of which the lowest is reported (noise on
 MEMORY_HEADROOM = 0.8  # refuse a size that needs more than this share of the available memory
 
 
+@dataclass(frozen=True)
+class Step:
+    """One variant of a recipe at one worker count (on one backend, for process variants): a table row."""
+
+    function: str  # the recipe's variant
+    workers: int
+    kind: Kind
+    backend: str | None = None  # where a process variant's joblib calls run: loky or dask
+
+    @property
+    def variant(self) -> str:
+        """The step's name in the tables: the variant, with @BACKEND off loky."""
+        return step_name(self.function, self.backend)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.variant, self.workers)
+
+    def measurement(self, status: Status = "OK", detail: str = "", **measured: Any) -> Measurement:
+        """A row for this step, its kind recorded with it."""
+        return Measurement(
+            self.variant,
+            self.workers,
+            status,
+            detail,
+            backend=self.backend,
+            executor=self.kind.executor,
+            function=self.function,
+            **measured,
+        )
+
+
 def plan(
     recipe: Recipe,
     variants: Sequence[str] | None,
     workers: Sequence[int],
     backends: Sequence[str] = ("loky",),
-) -> list[tuple[str, int]]:
-    """Return the (variant, workers) pairs to run, ``serial`` first.
+) -> list[Step]:
+    """Return the steps to run, ``serial`` first.
 
     ``serial`` always runs, as the reference; one-thread variants run at 1
     worker; process variants run once per backend (``joblib_processes@dask``).
     """
     chosen = [v for v in recipe.variants if v != "serial" and (variants is None or v in variants)]
-    steps = [("serial", 1)]
+    steps = [Step("serial", 1, recipe.kind("serial"))]
     for variant in chosen:
-        counts = [1] if is_single_threaded(variant) else list(workers)
-        names = [on_backend(variant, b) for b in backends] if runs_on_backends(variant) else [variant]
-        steps += [(name, n) for name in names if name not in recipe.not_applicable for n in counts]
+        kind = recipe.kind(variant)
+        counts = [1] if kind.executor == "one thread" else list(workers)
+        on: list[str | None] = list(backends) if kind.executor == "processes" else [None]
+        found = [Step(variant, n, kind, backend) for backend in on for n in counts]
+        steps += [step for step in found if step.variant not in recipe.not_applicable]
     return steps
 
 
@@ -110,28 +145,25 @@ def run_recipe(
     reference_ok = False
     ready: list[_Step] = []
     with contextlib.ExitStack() as backends_open:  # dask clusters live until every round is done
-        for variant, count in steps:
-            if (variant, count) in skip:
-                if variant == "serial":
+        for planned in steps:
+            if planned.key in skip:
+                if planned.variant == "serial":
                     reference, reference_ok = recipe.variants["serial"](data, 1), True
                 continue
-            on_step(recipe.name, variant, count, "first call and warm-up")
-            if variant != "serial" and not reference_ok:
-                run.measurements.append(Measurement(variant, count, "ERROR", "no reference: serial failed"))
+            on_step(recipe.name, planned.variant, planned.workers, "first call and warm-up")
+            if planned.variant != "serial" and not reference_ok:
+                run.measurements.append(planned.measurement("ERROR", "no reference: serial failed"))
                 on_measured(run, run.measurements[-1])
                 continue
-            function, backend = split(variant)
             step, result = _set_up(
-                variant,
-                count,
-                variant_call=partial(recipe.variants[function], data, count),
+                planned,
+                variant_call=partial(recipe.variants[planned.function], data, planned.workers),
                 check=partial(compare, reference, rtol=recipe.rtol, atol=recipe.atol),
-                backend=backend,
-                open_backend=partial(joblib_backend, backend, count, options.scheduler),
+                open_backend=partial(joblib_backend, planned.backend, planned.workers, options.scheduler),
                 backends_open=backends_open,
                 sampling=sampling,
             )
-            if variant == "serial":
+            if planned.variant == "serial":
                 reference, reference_ok = result, step.measurement.status == "OK"
                 run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
                 if reference_ok and not recipe.packaged:
@@ -169,15 +201,15 @@ def new_run(recipe: Recipe, options: RunOptions) -> RecipeRun:
     )
 
 
-def in_plan_order(run: RecipeRun, steps: Sequence[tuple[str, int]]) -> None:
+def in_plan_order(run: RecipeRun, steps: Sequence[Step]) -> None:
     """Sort the measurements as ``plan`` ordered the steps: they end in any order, rounds last."""
-    order = {step: index for index, step in enumerate(steps)}
+    order = {step.key: index for index, step in enumerate(steps)}
     run.measurements.sort(key=lambda m: order.get((m.variant, m.workers), len(order)))
 
 
 def fill_steps(
     run: RecipeRun,
-    steps: Sequence[tuple[str, int]],
+    steps: Sequence[Step],
     status: Status,
     detail: str,
     *,
@@ -187,10 +219,10 @@ def fill_steps(
 ) -> None:
     """Record every step not measured yet (nor in ``skip``) as ``status``: the steps that cannot run."""
     done = skip | {(m.variant, m.workers) for m in run.measurements}
-    for variant, count in steps:
-        if (variant, count) not in done:
-            on_step(run.recipe, variant, count, "not run")
-            run.measurements.append(Measurement(variant, count, status, detail))
+    for step in steps:
+        if step.key not in done:
+            on_step(run.recipe, step.variant, step.workers, "not run")
+            run.measurements.append(step.measurement(status, detail))
             on_measured(run, run.measurements[-1])
 
 
@@ -225,16 +257,17 @@ def _gib(n_bytes: float) -> str:
     return f"{n_bytes / 2**30:.1f} GiB"
 
 
-def inner_thread_limit(variant: str, workers: int) -> int | None:
+def inner_thread_limit(step: Step) -> int | None:
     """The BLAS and OpenMP threads each of a threaded variant's threads may use, or None for no limit.
 
     ``workers`` Python threads that each call multi-threaded BLAS would ask
     for ``workers x cores`` threads; like joblib in its worker processes, the
-    inner pools get ``cores // workers`` (at least 1). Only ``*_threads``
-    variants at 2 or more workers: a variant named otherwise (e.g.
-    ``numpy_threads_oversubscribed``) keeps the libraries' defaults.
+    inner pools get ``cores // workers`` (at least 1). Only variants whose
+    kind limits inner pools (``*_threads``), at 2 or more workers: the others
+    (e.g. ``numpy_threads_oversubscribed``) keep the libraries' defaults.
     """
-    if not variant.endswith("_threads") or workers < 2:
+    workers = step.workers
+    if not step.kind.limits_inner_pools or workers < 2:
         return None
     return max(1, usable_cores() // workers)
 
@@ -288,21 +321,20 @@ class _Step:
 
 
 def _set_up(
-    variant: str,
-    workers: int,
+    planned: Step,
     *,
     variant_call: Callable[[], Any],
     check: Callable[[Any], Agreement],
-    backend: str | None,
     open_backend: Callable[[], contextlib.AbstractContextManager[Backend]],
     backends_open: contextlib.ExitStack,
     sampling: Sampling | None,
 ) -> tuple[_Step, Any]:
     """First call (timed apart), agreement check, then warm-up and calibration; inactive if it failed."""
     shutdown_process_pool()  # so that every process variant's first call starts its pool
-    limit = inner_thread_limit(variant, workers)
-    measurement = Measurement(variant, workers, "OK", inner_threads=limit, backend=backend)
-    step = _Step(measurement, variant_call, check, limit, watches_pool=backend == "loky" and workers > 1)
+    limit = inner_thread_limit(planned)
+    measurement = planned.measurement(inner_threads=limit)
+    watches_pool = planned.backend == "loky" and planned.workers > 1
+    step = _Step(measurement, variant_call, check, limit, watches_pool=watches_pool)
     with _inner_threads(limit):
         try:
             start = time.perf_counter()  # the first call pays the pool's or the cluster's start
@@ -313,14 +345,14 @@ def _set_up(
             call_start = time.perf_counter()
             result = step.call()
             measurement.first_s = time.perf_counter() - start
-            measurement.in_caller = _ran_in_caller(variant, children_before, call_start)
+            measurement.in_caller = _ran_in_caller(planned, children_before, call_start)
             if limit is not None:
                 measurement.limited_pools = pools_limited_in_a_new_thread(limit)
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", _describe(error)
             step.active = False
             return step, None
-        if variant == "serial":
+        if planned.variant == "serial":
             measurement.max_error = 0.0
             result = copy.deepcopy(result)  # the reference, safe from variants that write into it
         else:
@@ -335,7 +367,7 @@ def _set_up(
             return step, result
         try:
             measurement.warmup_s = _warm(step, sampling)
-            measurement.gil_held = _gil_held(variant, workers, step.call)
+            measurement.gil_held = _gil_held(planned, step.call)
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", f"in a warm-up call: {_describe(error)}"
             step.active = False
@@ -344,9 +376,9 @@ def _set_up(
     return step, result
 
 
-def _ran_in_caller(variant: str, children_before: float | None, call_start: float) -> bool:
+def _ran_in_caller(planned: Step, children_before: float | None, call_start: float) -> bool:
     """Whether a process variant's call left its work to this process (joblib runs n_jobs=1 so)."""
-    if not runs_on_backends(split(variant)[0]) or children_before is None:
+    if planned.kind.executor != "processes" or children_before is None:
         return False
     children_after = children_cpu_s()
     if children_after is None:
@@ -354,14 +386,19 @@ def _ran_in_caller(variant: str, children_before: float | None, call_start: floa
     return children_after - children_before < max(0.02, 0.1 * (time.perf_counter() - call_start))
 
 
-def _gil_held(variant: str, workers: int, call: Callable[[], Any]) -> float | None:
+def _gil_held(planned: Step, call: Callable[[], Any]) -> float | None:
     """The share of a call's time the GIL was held, for one-worker steps of threads (cookbook.probes).
 
     Not for process variants (one GIL each), nor where there is no GIL, nor on
     one core, where the probe's thread would wait for the CPU, not the GIL.
     BLAS is held to one thread meanwhile, so that the probe has a core of its own.
     """
-    if workers != 1 or runs_on_backends(split(variant)[0]) or not gil_enabled() or usable_cores() < 2:
+    if (
+        planned.workers != 1
+        or planned.kind.executor == "processes"
+        or not gil_enabled()
+        or usable_cores() < 2
+    ):
         return None
     with threadpool_limits(limits=1, user_api="blas"):
         return round(gil_probe(call, min_s=GIL_PROBE_S, readings=GIL_READINGS).held, 3)

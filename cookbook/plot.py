@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cookbook.export import write_bytes
-from cookbook.recipe import is_single_threaded
-from cookbook.results import Measurement, RecipeRun
+from cookbook.figures import Figures, Row
 from cookbook.stats import Interval
 
 __all__ = ["PlotError", "plot_run", "require"]
@@ -33,12 +32,12 @@ def require() -> None:
         raise PlotError('--plot needs matplotlib: pip install -e ".[plot]"') from None
 
 
-def _series(run: RecipeRun) -> dict[str, dict[int, Measurement]]:
-    """The timed measurements of each variant, by worker count."""
-    series: dict[str, dict[int, Measurement]] = {}
-    for m in run.measurements:
-        if m.timed:
-            series.setdefault(m.variant, {})[m.workers] = m
+def _series(figures: Figures) -> dict[str, dict[int, Row]]:
+    """The timed rows of each variant, by worker count."""
+    series: dict[str, dict[int, Row]] = {}
+    for row in figures:
+        if row.median is not None:
+            series.setdefault(row.measurement.variant, {})[row.measurement.workers] = row
     return series
 
 
@@ -50,14 +49,15 @@ def _bars(estimates: list[Interval | None]) -> tuple[list[float], list[list[floa
     return values, [below, above]
 
 
-def plot_run(run: RecipeRun, folder: Path) -> Path:
+def plot_run(figures: Figures, folder: Path) -> Path:
     """Write ``folder/<recipe>.png`` atomically and return its path."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    series = _series(run)
+    run = figures.run
+    series = _series(figures)
     workers = sorted({n for times in series.values() for n in times})
     figure, (scaling, timing) = plt.subplots(1, 2, figsize=(11, 4.5), constrained_layout=True)
     (ideal,) = scaling.plot(workers, workers, color="black", linewidth=1, label="ideal: speedup = workers")
@@ -72,8 +72,8 @@ def plot_run(run: RecipeRun, folder: Path) -> Path:
         counts = sorted(rows)
         values, bars = _bars([rows[n].median for n in counts])
         timing.errorbar(counts, values, yerr=bars, **style)
-        if not is_single_threaded(variant) and 1 in rows:
-            efficiencies = [run.efficiency(rows[n]) for n in counts]  # x workers: the speedup over 1 worker
+        if rows[counts[0]].measurement.parallel and 1 in rows:
+            efficiencies = [rows[n].efficiency for n in counts]  # x workers: the speedup over 1 worker
             speedups = [e.scaled(n) if e else None for e, n in zip(efficiencies, counts, strict=True)]
             values, bars = _bars(speedups)
             scaling.errorbar(counts, values, yerr=bars, **style)

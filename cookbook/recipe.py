@@ -13,21 +13,23 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from cookbook.agreement import compare
 from cookbook.environment import free_threaded_build
 
 __all__ = [
     "CORE_VARIANTS",
+    "Executor",
+    "Kind",
     "MissingPackage",
     "Recipe",
     "RecipeError",
     "import_file",
-    "is_single_threaded",
+    "kind_of",
     "load",
     "load_all",
     "packaged_names",
@@ -39,6 +41,34 @@ CORE_VARIANTS = ("serial", "python_threads", "numpy_threads", "numba_threads", "
 REQUIRED = ("SIZES", "make_input", "VARIANTS")
 
 Variant = Callable[[Any, int], Any]
+Executor = Literal["one thread", "threads", "processes"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What runs a variant's work, as its name declares it (``<engine>_<executor>``).
+
+    - a name without an executor (``serial``, ``numpy``, ``numba``) runs on
+      one thread, once, at one worker;
+    - ``*_processes`` runs its joblib calls in worker processes, on the
+      backends asked for (loky, dask);
+    - any other executor runs on threads (``python_threads``, ``numba_prange``,
+      ``scipy_workers``); a plain ``*_threads`` variant's threads get the BLAS
+      pools limited to ``cores // workers`` each, as joblib limits its worker
+      processes' (``numpy_threads_oversubscribed`` keeps the default, for its lesson).
+    """
+
+    executor: Executor
+    limits_inner_pools: bool = False
+
+
+def kind_of(variant: str) -> Kind:
+    """The kind a recipe's variant name declares: read here, and nowhere else."""
+    if "_" not in variant:
+        return Kind("one thread")
+    if variant.endswith("_processes"):
+        return Kind("processes")
+    return Kind("threads", limits_inner_pools=variant.endswith("_threads"))
 
 
 class RecipeError(Exception):
@@ -66,6 +96,11 @@ class Recipe:
     memory_bytes: Callable[[int], int] | None = None  # optional: peak memory a run at a size needs
     min_size: int = 1  # the smallest size make_input accepts
     tasks: int | None = None  # how many tasks the parallel variants split the work into, if fixed
+    kinds: dict[str, Kind] = field(default_factory=dict)  # each variant's; read from the names if not given
+
+    def kind(self, variant: str) -> Kind:
+        """The variant's kind: as declared, or as its name says."""
+        return self.kinds.get(variant) or kind_of(variant)
 
     @property
     def packaged(self) -> bool:
@@ -83,15 +118,6 @@ class Recipe:
         if isinstance(size, int):
             return size
         return self.sizes[self.size_label(size)]
-
-
-def is_single_threaded(variant: str) -> bool:
-    """Tell whether a variant runs on one thread only.
-
-    Variant names are ``<engine>_<executor>``; a name without an executor
-    (``serial``, ``numpy``, ``numba``) runs once, at one worker.
-    """
-    return "_" not in variant
 
 
 def _packaged_dir() -> Path:

@@ -31,6 +31,7 @@ python_threads 2 efficiency -->0.50 [0.49-0.51]<!-- /render -->``. The kinds:
 - ``repeat FILE OTHER``: how far two runs of one command agree: the rows ``compare`` calls
   changed, the compute-bound efficiencies at the most workers within 0.05 and 0.1 of each other,
   their intervals' widths, and the rows each run flagged;
+- ``flags FILE [OTHER ...]``: how many timed rows each run flagged, in all and by flag;
 - ``advice FILE``: the recommendation and evidence of a ``python -m cookbook.advise --json`` file;
 - ``plot FILE RECIPE``: the recipe's plot, written next to the document under ``img/``.
 
@@ -44,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import re
 import shlex
@@ -56,10 +56,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cookbook import compare, export, report
+from cookbook import compare, export, report, results, trust
 from cookbook.advice import Advice
-from cookbook.recipe import is_single_threaded
-from cookbook.results import Measurement, RecipeRun
+from cookbook.figures import Figures, Row, derive
+from cookbook.results import Session
 from cookbook.stats import Interval
 
 __all__ = ["RenderError", "check", "documents", "main", "render_text"]
@@ -77,23 +77,21 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class Results:
-    """One results file, read back: its environment, options and recipe runs."""
+    """One results file, read back into the results model, each recipe run's figures derived once."""
 
     root: Path  # the repository's root
     path: Path  # from the root: how messages and links name the file
-    environment: dict[str, Any]
-    options: dict[str, Any]
-    runs: dict[str, RecipeRun]
-    advice: dict[str, Any] | None = None  # what python -m cookbook.advise concluded, in its files
+    session: Session
+    figures: dict[str, Figures]  # by recipe
 
     @property
-    def file(self) -> Path:
-        return (self.root / self.path).resolve()
+    def environment(self) -> dict[str, Any]:
+        return self.session.environment
 
-    def run(self, recipe: str) -> RecipeRun:
-        if recipe not in self.runs:
-            raise RenderError(f"{self.path}: no recipe {recipe!r} (it has {', '.join(self.runs)})")
-        return self.runs[recipe]
+    def run(self, recipe: str) -> Figures:
+        if recipe not in self.figures:
+            raise RenderError(f"{self.path}: no recipe {recipe!r} (it has {', '.join(self.figures)})")
+        return self.figures[recipe]
 
     def other(self, name: str) -> Results:
         """Another results file, named from the same root."""
@@ -103,17 +101,14 @@ class Results:
 @cache
 def _load(root: Path, shown: Path) -> Results:
     """The results file ``shown`` (a path from the repository's root ``root``), read once."""
-    path = (root / shown).resolve()
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise RenderError(f"{shown}: cannot read it ({error.strerror})") from None
-    except json.JSONDecodeError as error:
-        raise RenderError(f"{shown}: not JSON ({error.msg}, line {error.lineno})") from None
-    if record.get("schema") != export.SCHEMA_VERSION or not record.get("complete"):
-        raise RenderError(f"{shown}: not a complete results file of schema {export.SCHEMA_VERSION}")
-    runs = {r["recipe"]: RecipeRun.from_dict(r) for r in record["recipes"]}
-    return Results(root, shown, record["environment"], record["options"], runs, record.get("advice"))
+        session = results.read((root / shown).resolve(), shown=str(shown))
+    except results.ResultsError as error:
+        raise RenderError(str(error)) from None
+    if not session.complete:
+        raise RenderError(f"{shown}: not a complete results file: its run was interrupted; run it again")
+    figures = {run.recipe: derive(run, session.bandwidth) for run in session.runs}
+    return Results(root, shown, session, figures)
 
 
 def _run_line(results: Results) -> str:
@@ -130,19 +125,15 @@ def _run_line(results: Results) -> str:
     )
 
 
-def _fastest(run: RecipeRun) -> Measurement | None:
-    """The timed parallel step with the shortest median at the run's most workers."""
-    most = max((m.workers for m in run.measurements), default=1)
-    timed = [
-        m
-        for m in run.measurements
-        if m.timed and m.workers == most and not is_single_threaded(m.variant) and m.median
-    ]
-    return min(timed, key=lambda m: m.median.value if m.median else 0.0, default=None)
+def _fastest(figures: Figures) -> Row | None:
+    """The timed parallel row with the shortest median at the run's most workers."""
+    most = figures.most_workers
+    timed = [r for r in figures if r.median and r.measurement.workers == most and r.measurement.parallel]
+    return min(timed, key=lambda r: r.median.value if r.median else 0.0, default=None)
 
 
 def _bandwidth(results: Results) -> str:
-    rate = export.bandwidth(results.environment)
+    rate = results.session.bandwidth
     if rate is None:
         raise RenderError(f"{results.path}: the run measured no copy bandwidth (--check-only?)")
     return f"{rate / 1e9:.1f} GB/s"
@@ -169,49 +160,48 @@ def _summary(results: Results) -> str:
         "| efficiency [95%] | python_threads efficiency [95%] |",
         "|---|---:|---|---:|---:|---:|---:|",
     ]
-    for run in results.runs.values():
-        serial, fastest = run.find("serial", 1), _fastest(run)
-        threads = run.find("python_threads", fastest.workers) if fastest else None
+    for figures in results.figures.values():
+        serial, fastest = figures.timed("serial", 1), _fastest(figures)
+        threads = figures.row("python_threads", fastest.measurement.workers) if fastest else None
         cells = [
-            run.recipe,
+            figures.run.recipe,
             report.format_seconds(serial.median.value if serial and serial.median else None),
-            f"{fastest.variant} x{fastest.workers}" if fastest else "-",
+            f"{fastest.measurement.variant} x{fastest.measurement.workers}" if fastest else "-",
             report.format_interval(fastest.median, seconds=True) if fastest else "-",
-            report.format_interval(run.speedup(fastest)) if fastest else "-",
-            report.format_interval(run.efficiency(fastest)) if fastest else "-",
-            report.format_interval(run.efficiency(threads)) if threads else "-",
+            report.format_interval(fastest.speedup) if fastest else "-",
+            report.format_interval(fastest.efficiency) if fastest else "-",
+            report.format_interval(threads.efficiency) if threads else "-",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def _table(results: Results, recipe: str) -> str:
-    return export.recipe_markdown(results.run(recipe), export.bandwidth(results.environment))
+    return export.recipe_markdown(results.run(recipe))
 
 
-def _step(results: Results, run: RecipeRun, variant: str, workers: str, field: str) -> Measurement:
-    m = run.find(variant, int(workers)) if workers.isdigit() else None
-    if m is None or not m.timed:
-        raise RenderError(f"{results.path}: {run.recipe} has no timed {variant} at {workers} workers")
+def _step(results: Results, figures: Figures, variant: str, workers: str, field: str) -> Row:
+    row = figures.timed(variant, int(workers)) if workers.isdigit() else None
+    if row is None:
+        raise RenderError(f"{results.path}: {figures.run.recipe} has no timed {variant} at {workers} workers")
     if field not in FIELDS:
         raise RenderError(f"unknown field {field!r} (valid: {', '.join(FIELDS)})")
-    return m
+    return row
 
 
-def _estimates(run: RecipeRun, m: Measurement) -> dict[str, Interval | None]:
-    return {"median": m.median, "speedup": run.speedup(m), "efficiency": run.efficiency(m)}
+def _estimates(row: Row) -> dict[str, Interval | None]:
+    return {"median": row.median, "speedup": row.speedup, "efficiency": row.efficiency}
 
 
-def _figure(run: RecipeRun, m: Measurement, field: str) -> float | None:
-    """One step's figure: an estimate's value, the GIL's share, or GB/s."""
+def _figure(row: Row, field: str) -> float | None:
+    """One step's figure: an estimate's value, the GIL's share, GB/s, or the first call's start cost."""
     if field == "gil_held":
-        return m.gil_held
+        return row.measurement.gil_held
     if field == "gb_per_s":
-        rate = run.bytes_per_second(m)
-        return None if rate is None else rate / 1e9
+        return None if row.bytes_per_s is None else row.bytes_per_s / 1e9
     if field == "start_s":
-        return None if m.first_s is None or m.median is None else max(0.0, m.first_s - m.median.value)
-    estimate = _estimates(run, m)[field]
+        return row.start_s
+    estimate = _estimates(row)[field]
     return None if estimate is None else estimate.value
 
 
@@ -225,28 +215,29 @@ def _format(field: str, value: float | None) -> str:
 
 def _value(results: Results, recipe: str, variant: str, workers: str, field: str) -> str:
     """The figure, with its 95% interval where it has one."""
-    run = results.run(recipe)
-    return _formatted(run, _step(results, run, variant, workers, field), field)
+    figures = results.run(recipe)
+    return _formatted(_step(results, figures, variant, workers, field), field)
 
 
-def _formatted(run: RecipeRun, m: Measurement, field: str) -> str:
+def _formatted(row: Row, field: str) -> str:
     """One step's figure as published: an estimate with its interval, or a plain figure."""
-    estimates = _estimates(run, m)
+    estimates = _estimates(row)
     if field in estimates:
         return report.format_interval(estimates[field], seconds=field == "median")
-    return _format(field, _figure(run, m, field))
+    return _format(field, _figure(row, field))
 
 
 def _spread(results: Results, variant: str, workers: str, field: str, *excluded: str) -> str:
     """The lowest and highest of one figure over every recipe that has the step, less ``excluded``."""
-    unknown = [name for name in excluded if name.lstrip("-") not in results.runs]
+    unknown = [name for name in excluded if name.lstrip("-") not in results.figures]
     if unknown or any(not name.startswith("-") for name in excluded):
         raise RenderError(f"spread: after the field come recipes to leave out as -NAME: {' '.join(excluded)}")
     left_out = {name[1:] for name in excluded}
     values = [
-        _figure(run, _step(results, run, variant, workers, field), field)
-        for run in results.runs.values()
-        if run.recipe not in left_out and run.find(variant, int(workers) if workers.isdigit() else 0)
+        _figure(_step(results, figures, variant, workers, field), field)
+        for figures in results.figures.values()
+        if figures.run.recipe not in left_out
+        and figures.row(variant, int(workers) if workers.isdigit() else 0)
     ]
     known = [v for v in values if v is not None]
     if not known:
@@ -260,9 +251,8 @@ def _label(results: Results) -> str:
     return f"{env['implementation']} {env['python']}{'t' if env['free_threaded_build'] else ''}"
 
 
-def _cell(run: RecipeRun | None, variant: str, workers: str, field: str) -> str:
-    m = run.find(variant, int(workers)) if run and workers.isdigit() else None
-    return "-" if run is None or m is None or not m.timed else _formatted(run, m, field)
+def _cell(row: Row | None, field: str) -> str:
+    return "-" if row is None else _formatted(row, field)
 
 
 def _ratio(a: Interval | None, b: Interval | None) -> Interval | None:
@@ -303,10 +293,10 @@ def _side_by_side(
     ]
     ratios: list[list[float]] = [[] for _ in pairs]
     for label, (recipe, variant) in rows.items():
-        found = [r.runs.get(recipe) for r in runs]
-        cells = [_cell(run, variant, workers, field) for run in found]
-        steps = [run.find(variant, int(workers)) if run else None for run in found]
-        medians = [m.median if m and m.timed else None for m in steps]
+        found = [r.figures.get(recipe) for r in runs]
+        steps = [figures.timed(variant, int(workers)) if figures else None for figures in found]
+        cells = [_cell(row, field) for row in steps]
+        medians = [row.median if row else None for row in steps]
         for column, (a, b) in enumerate(itertools.pairwise(medians) if pairs else []):
             estimate = _ratio(a, b)
             cells.append(report.format_interval(estimate).replace(" ", "x ", 1) if estimate else "-")
@@ -329,7 +319,7 @@ def _side_by_side(
 def _compare(results: Results, *words: str) -> str:
     """One step's figure across several runs, a row per recipe of any of them."""
     runs, variant, workers, field = _runs_and_step(results, words, "compare")
-    recipes = list(dict.fromkeys(name for r in runs for name in r.runs))
+    recipes = list(dict.fromkeys(name for r in runs for name in r.figures))
     rows = {name: (name, variant) for name in recipes}
     return _side_by_side(runs, rows, workers, field, f"`{variant}`")
 
@@ -337,11 +327,14 @@ def _compare(results: Results, *words: str) -> str:
 def _compare_recipe(results: Results, *words: str) -> str:
     """One recipe's figure across several runs, a row per variant that any of them timed."""
     runs, recipe, workers, field = _runs_and_step(results, words, "compare_recipe")
-    found = [r.runs[recipe] for r in runs if recipe in r.runs]
+    found = [r.figures[recipe] for r in runs if recipe in r.figures]
     if not found:
         raise RenderError(f"compare_recipe: no run has recipe {recipe!r}")
     variants = dict.fromkeys(
-        m.variant for run in found for m in run.measurements if m.workers == int(workers) and m.timed
+        row.measurement.variant
+        for figures in found
+        for row in figures
+        if row.measurement.workers == int(workers) and row.median
     )
     return _side_by_side(runs, {v: (recipe, v) for v in variants}, workers, field, recipe)
 
@@ -351,22 +344,43 @@ KIND_USAGE = {"compare": "VARIANT WORKERS FIELD", "compare_recipe": "RECIPE WORK
 
 def _efficiencies(results: Results) -> dict[tuple[str, str], Interval]:
     """The compute-bound parallel steps' efficiencies at each recipe's most workers."""
-    bandwidth = export.bandwidth(results.environment)
     found = {}
-    for run in results.runs.values():
-        most = max((m.workers for m in run.measurements), default=1)
-        for m in run.measurements:
-            parallel = m.timed and m.workers == most > 1 and not is_single_threaded(m.variant)
-            efficiency = run.efficiency(m) if parallel and run.bound(m, bandwidth) != "memory" else None
-            if efficiency is not None:
-                found[(run.recipe, m.variant)] = efficiency
+    for figures in results.figures.values():
+        most = figures.most_workers
+        for row in figures:
+            m = row.measurement
+            parallel = m.parallel and m.workers == most > 1 and row.bound != "memory"
+            if parallel and row.efficiency is not None:
+                found[(figures.run.recipe, m.variant)] = row.efficiency
     return found
+
+
+def _flagged(results: Results) -> tuple[int, int, dict[trust.FlagKind, int]]:
+    """Timed rows, rows with any flag, and rows with each kind of flag."""
+    rows = [row for figures in results.figures.values() for row in figures if row.median]
+    kinds = {kind: sum(any(f.kind == kind for f in row.flags) for row in rows) for kind in trust.KINDS}
+    return len(rows), sum(bool(row.flags) for row in rows), kinds
+
+
+def _flags(results: Results, *others: str) -> str:
+    """How often each flag fired: a column per run."""
+    runs = [results, *(results.other(name) for name in others)]
+    counts = [_flagged(r) for r in runs]
+    lines = [
+        "| | " + " | ".join(f"[{r.path.name}]({{root}}{r.path.as_posix()})" for r in runs) + " |",
+        "|---|" + "---:|" * len(runs),
+        "| timed rows | " + " | ".join(str(timed) for timed, _, _ in counts) + " |",
+        "| flagged | " + " | ".join(f"{n} ({n / timed:.0%})" for timed, n, _ in counts) + " |",
+    ]
+    for kind in trust.KINDS:
+        lines.append(f"| `{kind}` | " + " | ".join(str(kinds[kind]) for _, _, kinds in counts) + " |")
+    return "\n".join(lines)
 
 
 def _repeat(results: Results, other_name: str) -> str:
     """How far two runs of the same command agree, as bullets."""
     other = results.other(other_name)
-    changes, _ = compare.compare_runs(compare.load_run(results.file), compare.load_run(other.file))
+    changes, _ = compare.compare_runs(results.session, other.session)
     changed = [c for c in changes if c.verdict]
     faster = sum(c.verdict == "faster" for c in changed)
     first, second = _efficiencies(results), _efficiencies(other)
@@ -383,10 +397,7 @@ def _repeat(results: Results, other_name: str) -> str:
             else "-"
         )
 
-    def flagged(r: Results) -> int:
-        return sum(bool(run.flags(m)) for run in r.runs.values() for m in run.measurements if m.timed)
-
-    timed = sum(m.timed for run in results.runs.values() for m in run.measurements)
+    (timed, first_flagged, _), (_, second_flagged, _) = _flagged(results), _flagged(other)
     return "\n".join(
         [
             f"- `compare` called {len(changed)} of {len(changes)} rows changed ({faster} faster, "
@@ -396,15 +407,15 @@ def _repeat(results: Results, other_name: str) -> str:
             f"{sum(g <= 0.1 for g in gaps)} within 0.1 (the largest difference {max(gaps):.2f}).",
             f"- Their 95% intervals (high minus low) were {widths(first)} in the first run, "
             f"{widths(second)} in the second.",
-            f"- Rows flagged: {flagged(results)} and {flagged(other)} of {timed}.",
+            f"- Rows flagged: {first_flagged} and {second_flagged} of {timed}.",
         ]
     )
 
 
 def _advice(results: Results) -> str:
-    if results.advice is None:
+    if results.session.advice is None:
         raise RenderError(f"{results.path}: not a file of python -m cookbook.advise --json")
-    advice = Advice.from_dict(results.advice, results.run(results.advice["kernel"]), results.environment)
+    advice = Advice.from_session(results.session)
     lines = [f"**{advice.recommendation}**", ""]
     return "\n".join(lines + [f"- {line}" for line in advice.evidence])
 
@@ -434,6 +445,7 @@ KINDS: dict[str, tuple[int, bool, Callable[..., str]]] = {  # arguments after FI
     "compare": (4, True, _compare),
     "compare_recipe": (4, True, _compare_recipe),
     "repeat": (1, False, _repeat),
+    "flags": (0, True, _flags),
     "advice": (0, False, _advice),
     "plot": (1, False, _plot),
 }

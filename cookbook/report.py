@@ -7,9 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from cookbook.backends import split
+from cookbook.figures import Figures, Row
 from cookbook.options import RunOptions, Sampling
-from cookbook.results import Measurement, RecipeRun
+from cookbook.results import Measurement
 from cookbook.stats import Interval
 
 __all__ = [
@@ -145,25 +145,22 @@ def _in_unit(value: float) -> str:
     return f"{value:.0f}" if "e+" in text else text
 
 
-def _trust(run: RecipeRun, m: Measurement) -> str:
-    kinds = list(dict.fromkeys(flag.kind for flag in run.flags(m)))
+def _trust(row: Row) -> str:
+    kinds = list(dict.fromkeys(flag.kind for flag in row.flags))
     return ", ".join(kinds) if kinds else "ok"
 
 
-def table_rows(run: RecipeRun, bandwidth: float | None = None) -> tuple[list[str], list[list[str]]]:
-    """The column names and the formatted cells of one recipe's table.
-
-    ``bandwidth`` (bytes/s) classifies timed rows as memory- or compute-bound.
-    """
-    timed = any(m.timed for m in run.measurements)  # not with --check-only
+def table_rows(figures: Figures) -> tuple[list[str], list[list[str]]]:
+    """The column names and the formatted cells of one recipe's table."""
+    timed = any(row.median for row in figures)  # not with --check-only
     columns = ["variant", "workers", "first call"]
     if timed:
         columns += ["GIL held", "samples x calls", "median [95%]", "speedup [95%]", "efficiency [95%]"]
         columns += ["Amdahl s", "GB/s", "trust"]
     columns.append("agreement")
-    last_row = {m.variant: m for m in run.measurements}  # each variant's largest worker count
     rows = []
-    for m in run.measurements:
+    for row in figures:
+        m = row.measurement
         cells = [
             m.variant,
             f"{m.workers} in-process" if m.in_caller else str(m.workers),
@@ -172,26 +169,26 @@ def table_rows(run: RecipeRun, bandwidth: float | None = None) -> tuple[list[str
         if timed:
             cells.append("-" if m.gil_held is None else f"{m.gil_held:.0%}")
             counts = f"{len(m.samples)} x {m.samples[0].calls}" if m.timed else "-"
-            fraction = run.serial_fraction(m.variant) if last_row[m.variant] is m and m.workers > 1 else None
-            cells += [counts, format_interval(m.median, seconds=True), format_interval(run.speedup(m))]
-            cells += [format_interval(run.efficiency(m)), _ratio(fraction)]
-            cells.append(_rate(run.bytes_per_second(m), run.bound(m, bandwidth)))
-            cells.append(_trust(run, m) if m.timed else "-")
+            cells += [counts, format_interval(row.median, seconds=True), format_interval(row.speedup)]
+            cells += [format_interval(row.efficiency), _ratio(row.serial_fraction)]
+            cells.append(_rate(row.bytes_per_s, row.bound))
+            cells.append(_trust(row) if m.timed else "-")
         rows.append([*cells, _agreement(m)])
     return columns, rows
 
 
-def print_run(console: Console, run: RecipeRun, bandwidth: float | None = None) -> None:
+def print_run(console: Console, figures: Figures) -> None:
     """Print one recipe's table."""
+    run = figures.run
     table = Table(title=f"{run.recipe} (size {run.size_label} = {run.size})", title_justify="left")
-    columns, rows = table_rows(run, bandwidth)
+    columns, rows = table_rows(figures)
     for column in columns:
         table.add_column(column, justify="left" if column in ("variant", "agreement") else "right")
-    for m, cells in zip(run.measurements, rows, strict=True):
-        style = "red" if m.status != "OK" else "yellow" if run.flags(m) else None
+    for row, cells in zip(figures, rows, strict=True):
+        style = "red" if row.measurement.status != "OK" else "yellow" if row.flags else None
         table.add_row(*cells, style=style)
     console.print(table)
-    for line in notes(run):
+    for line in notes(figures):
         console.print(f"  {line}", highlight=False, markup=False)
 
 
@@ -208,19 +205,24 @@ def overhead_line(overhead: dict[str, Any]) -> str:
     return line
 
 
-def notes(run: RecipeRun) -> list[str]:
-    """The lines under a recipe's table: flags, variants not run and why, backends, inner thread limits."""
+def notes(figures: Figures) -> list[str]:
+    """The lines under a recipe's table: flags, precision, variants not run and why, backends, limits."""
+    run = figures.run
     lines = [
-        f"{m.variant} x{m.workers}: {f.kind}: {f.reason}" for m in run.measurements for f in run.flags(m)
+        f"{row.measurement.variant} x{row.measurement.workers}: {f.kind}: {f.reason}"
+        for row in figures
+        for f in row.flags
     ]
+    lines += _precision_lines(figures)
     lines += [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
-    for m in run.measurements:
+    for row in figures:
+        m = row.measurement
         if m.cluster:
             lines.append(f"{m.variant} x{m.workers} ran on {m.cluster}")
-        base = split(m.variant)[0]
-        loky, dask = run.median_s(base, m.workers), run.median_s(m.variant, m.workers)
-        if m.backend == "dask" and loky and dask:
-            lines.append(f"{m.variant} x{m.workers}: {dask / loky:.2f}x the time of {base} on loky")
+        loky = figures.timed(m.function, m.workers)
+        if m.backend == "dask" and loky and loky.median and row.median:
+            ratio = row.median.value / loky.median.value
+            lines.append(f"{m.variant} x{m.workers}: {ratio:.2f}x the time of {m.function} on loky")
     in_caller = [f"{m.variant} x{m.workers}" for m in run.measurements if m.in_caller]
     if in_caller:
         lines.append(
@@ -240,6 +242,21 @@ def notes(run: RecipeRun) -> list[str]:
             f"threadpoolctl), as a new thread saw it: {held}; in {', '.join(steps)}"
         )
     return lines
+
+
+def _precision_lines(figures: Figures) -> list[str]:
+    """Which steps stopped on their budget before the precision asked for: information, not a warning."""
+    sampling = figures.run.sampling
+    short = [row for row in figures if row.measurement.stopped == "budget" and row.median]
+    if sampling is None or not short:
+        return []
+    widths = [w for row in short if row.median and (w := row.median.relative_half_width) is not None]
+    widest = f" (the widest ±{max(widths):.0%})" if widths else ""
+    steps = ", ".join(f"{row.measurement.variant} x{row.measurement.workers}" for row in short)
+    return [
+        f"precision: {steps} used their {sampling.budget_s:g} s before their median was known within "
+        f"±{sampling.precision:.0%}{widest}; their intervals say how far to trust them"
+    ]
 
 
 def _rate(bytes_per_second: float | None, bound: str | None) -> str:

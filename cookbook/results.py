@@ -1,26 +1,66 @@
-"""What a run measured, and the figures derived from it (speedup, efficiency, scaling) with intervals.
+"""What a run measured: one typed model, and its one reader.
 
-Speedup and efficiency are medians of ratios of samples taken in the same
-round (see ``cookbook.measure``): drift of a shared machine that slows a
-whole round cancels out of them. Every interval is a 95% distribution-free
-interval of a median, from order statistics (``cookbook.stats``).
+A :class:`Session` is one command's results: the environment it ran in
+(with the copy bandwidth, the command, the date and the wall time), the
+options, each recipe's :class:`RecipeRun` of :class:`Measurement` rows of
+:class:`Sample` s, and, for ``python -m cookbook.advise``, the advice's own
+measurements. ``cookbook.export.to_json`` writes it; :func:`read` reads it
+back, whatever the consumer (``render``, ``compare``, advise). Only what was
+measured is read back: every figure derived from it (median, speedup,
+efficiency, flags...) is derived again by ``cookbook.figures``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from cookbook.options import Sampling
-from cookbook.scaling import Bound, bound, serial_fraction
-from cookbook.stats import Interval, median_interval, ratio_interval
-from cookbook.trust import Flag, idle_workers, impossible_efficiency, step_flags
+from cookbook.recipe import Executor, kind_of
 
-__all__ = ["Measurement", "RecipeRun", "Sample", "Status"]
+__all__ = [
+    "READABLE_SCHEMAS",
+    "SCHEMA_VERSION",
+    "Measurement",
+    "RecipeRun",
+    "ResultsError",
+    "Sample",
+    "Session",
+    "Status",
+    "read",
+    "step_name",
+]
 
 Status = Literal["OK", "MISMATCH", "ERROR", "TIMEOUT"]
+# 3: flags drift, modes, busy, impossible, idle, few; each row's executor and function.
+# 2: calibrated samples in rounds, intervals and flags. 1: repeats_s, no rounds.
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (2, 3)
+BACKEND_SEPARATOR = "@"  # a process variant on another backend than loky: joblib_processes@dask
+
+
+def step_name(variant: str, backend: str | None) -> str:
+    """A step's name: the recipe's variant, with @BACKEND when its joblib calls run elsewhere than loky."""
+    return variant if backend in (None, "loky") else f"{variant}{BACKEND_SEPARATOR}{backend}"
+
+
+class ResultsError(Exception):
+    """A results file that cannot be read: one line naming the file and what is wrong."""
+
+
+def _fields(cls: Any, record: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of ``record`` that ``cls`` has (derived figures and newer fields left out).
+
+    KeyError names a required field the record lacks.
+    """
+    missing = [name for name in required if name not in record]
+    if missing:
+        raise KeyError(missing[0])
+    known = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in record.items() if k in known}
 
 
 @dataclass(frozen=True)
@@ -42,9 +82,9 @@ class Sample:
 
 @dataclass
 class Measurement:
-    """One variant at one worker count."""
+    """One step: a variant at one worker count (on one backend, for process variants)."""
 
-    variant: str
+    variant: str  # the step's name: the recipe's variant, with @BACKEND when not on loky
     workers: int
     status: Status
     detail: str = ""  # the mismatch or the error, empty when OK
@@ -60,10 +100,25 @@ class Measurement:
     in_caller: bool = False  # a process variant whose work ran in this process: no pool at all
     backend: str | None = None  # where its joblib calls ran (loky, dask); None: it makes none
     cluster: str | None = None  # the dask cluster it ran on
+    executor: Executor | None = None  # what runs its work: one thread, threads or processes
+    function: str = ""  # the recipe's variant it calls: the step's name less any @BACKEND
+
+    def __post_init__(self) -> None:
+        """Rows made without their step's kind (schema 2 files, tests) take what the names declare."""
+        function, _, backend = self.variant.partition(BACKEND_SEPARATOR)
+        self.function = self.function or function
+        self.executor = self.executor or kind_of(self.function).executor
+        if self.executor == "processes" and self.backend is None:
+            self.backend = backend or "loky"
 
     @property
     def timed(self) -> bool:
         return self.status == "OK" and bool(self.samples)
+
+    @property
+    def parallel(self) -> bool:
+        """Whether it runs on more than one thread or process: its worker count means something."""
+        return self.executor != "one thread"
 
     @property
     def per_call_s(self) -> list[float]:
@@ -73,19 +128,17 @@ class Measurement:
     def by_round(self) -> dict[int, float]:
         return {s.round: s.per_call_s for s in self.samples}
 
-    @property
-    def median(self) -> Interval | None:
-        return median_interval(self.per_call_s) if self.timed else None
-
     def to_dict(self) -> dict[str, Any]:
         """What was measured, as JSON holds it (and as the runner sends it)."""
         return dataclasses.asdict(self)  # samples included: asdict recurses into them
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Measurement:
-        known = {f.name for f in dataclasses.fields(cls)}
-        fields = {k: v for k, v in record.items() if k in known}
-        fields["samples"] = [Sample(**s) for s in record.get("samples") or []]
+        fields = _fields(cls, record, ("variant", "workers", "status"))
+        fields["samples"] = [
+            Sample(**_fields(Sample, s, ("round", "per_call_s", "calls")))
+            for s in fields.get("samples") or []
+        ]
         return cls(**fields)
 
 
@@ -104,9 +157,30 @@ class RecipeRun:
     thread_pools: dict[str, Any] | None = None  # the native pools of the process that ran it
     tasks: int | None = None  # the recipe's N_TASKS: how many tasks its parallel variants split into
 
+    @property
+    def ok(self) -> bool:
+        return all(m.status == "OK" for m in self.measurements)
+
+    def find(self, variant: str, workers: int) -> Measurement | None:
+        return next((m for m in self.measurements if m.variant == variant and m.workers == workers), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What was measured, as JSON holds it (``cookbook.export`` adds the derived figures)."""
+        return {
+            "recipe": self.recipe,
+            "path": str(self.path),
+            "size": self.size,
+            "size_label": self.size_label,
+            "not_applicable": self.not_applicable,
+            "sampling": None if self.sampling is None else dataclasses.asdict(self.sampling),
+            "bytes_per_call": self.bytes_per_call,
+            "thread_pools": self.thread_pools,
+            "tasks": self.tasks,
+            "measurements": [m.to_dict() for m in self.measurements],
+        }
+
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> RecipeRun:
-        """A run read back from a results file (``as_dict``; the derived figures are computed again)."""
         sampling = record.get("sampling")
         return cls(
             recipe=record["recipe"],
@@ -121,100 +195,85 @@ class RecipeRun:
             tasks=record.get("tasks"),
         )
 
+
+@dataclass
+class Session:
+    """One command's results: where and how it ran, and every recipe run (and advice) it measured."""
+
+    environment: dict[str, Any]  # cookbook.environment.collect(), the bandwidth, command, date, wall time
+    options: dict[str, Any]  # what was asked, as RunOptions.as_dict() (and the targets) writes it
+    runs: list[RecipeRun] = field(default_factory=list)
+    complete: bool = True  # False for a run stopped early (Ctrl-C, SIGTERM): what it measured, no more
+    advice: dict[str, Any] | None = None  # what python -m cookbook.advise measured besides the ladder
+
+    @property
+    def bandwidth(self) -> float | None:
+        """The copy bandwidth the run measured (bytes/s), or None (--check-only)."""
+        value = self.environment.get("memory_bandwidth_bytes_per_s")
+        return float(value) if value else None
+
     @property
     def ok(self) -> bool:
-        return all(m.status == "OK" for m in self.measurements)
+        return all(run.ok for run in self.runs)
 
-    def find(self, variant: str, workers: int) -> Measurement | None:
-        return next((m for m in self.measurements if m.variant == variant and m.workers == workers), None)
+    def run(self, recipe: str) -> RecipeRun:
+        found = next((r for r in self.runs if r.recipe == recipe), None)
+        if found is None:
+            names = ", ".join(r.recipe for r in self.runs)
+            raise ResultsError(f"no recipe {recipe!r} in these results (they have {names})")
+        return found
 
-    def _timed(self, variant: str, workers: int) -> Measurement | None:
-        m = self.find(variant, workers)
-        return m if m is not None and m.timed else None
-
-    def median_s(self, variant: str, workers: int) -> float | None:
-        m = self._timed(variant, workers)
-        return None if m is None or m.median is None else m.median.value
-
-    def speedup(self, m: Measurement) -> Interval | None:
-        """Serial's time over this measurement's, paired by round."""
-        serial = self._timed("serial", 1)
-        if serial is None or not m.timed:
-            return None
-        return ratio_interval(serial.by_round, m.by_round)
-
-    def efficiency(self, m: Measurement) -> Interval | None:
-        """The same variant's 1-worker time over this one's, paired by round, divided by the workers."""
-        one = self._timed(m.variant, 1)
-        if one is None or not m.timed:
-            return None
-        return ratio_interval(one.by_round, m.by_round, scale=1 / m.workers)
-
-    def serial_fraction(self, variant: str) -> float | None:
-        """Amdahl's serial fraction fitted to this variant's medians over its worker counts."""
-        rows = [m for m in self.measurements if m.variant == variant]
-        times = {m.workers: m.median.value for m in rows if m.median is not None}
-        return serial_fraction(times) if len(times) == len(rows) else None
-
-    def bytes_per_second(self, m: Measurement) -> float | None:
-        if self.bytes_per_call is None or m.median is None:
-            return None
-        return self.bytes_per_call / m.median.value
-
-    def bound(self, m: Measurement, bandwidth: float | None) -> Bound | None:
-        rate = self.bytes_per_second(m)
-        return None if rate is None or not bandwidth else bound(rate, bandwidth)
-
-    def flags(self, m: Measurement) -> list[Flag]:
-        """Why this row's figures should not be taken at face value, if they should not."""
-        if not m.timed or self.sampling is None:
-            return []
-        found = step_flags(m, self.sampling)
-        efficiency = self.efficiency(m)
-        one = self._timed(m.variant, 1)
-        if efficiency is not None and one is not None and m.workers > 1:
-            impossible = impossible_efficiency(efficiency, one, m, self.bytes_per_call)
-            found += [impossible] if impossible else []
-        idle = idle_workers(m.workers, self.tasks)
-        return found + ([idle] if idle else [])
-
-    def as_dict(self, bandwidth: float | None = None) -> dict[str, Any]:
-        return {
-            "recipe": self.recipe,
-            "path": str(self.path),
-            "size": self.size,
-            "size_label": self.size_label,
-            "not_applicable": self.not_applicable,
-            "sampling": None if self.sampling is None else dataclasses.asdict(self.sampling),
-            "bytes_per_call": self.bytes_per_call,
-            "thread_pools": self.thread_pools,
-            "tasks": self.tasks,
-            "serial_fraction": {
-                v: self.serial_fraction(v) for v in dict.fromkeys(m.variant for m in self.measurements)
-            },
-            "measurements": [self._row(m, bandwidth) for m in self.measurements],
+    def to_dict(self) -> dict[str, Any]:
+        """What was measured, as JSON holds it (``cookbook.export.to_json`` adds the derived figures)."""
+        record = {
+            "schema": SCHEMA_VERSION,
+            "complete": self.complete,
+            "environment": self.environment,
+            "options": self.options,
+            "ok": self.ok,
+            "recipes": [run.to_dict() for run in self.runs],
         }
+        return record | ({"advice": self.advice} if self.advice is not None else {})
 
-    def _row(self, m: Measurement, bandwidth: float | None) -> dict[str, Any]:
-        """A measurement with its derived figures: each estimate as value, low and high."""
-        flags = self.flags(m)
-        derived: dict[str, Any] = {}
-        for name, estimate in (("median_s", m.median), ("speedup", self.speedup(m))):
-            derived |= _estimate(name, estimate)
-        derived |= _estimate("efficiency", self.efficiency(m))
-        return {
-            **m.to_dict(),
-            **derived,
-            "bytes_per_s": self.bytes_per_second(m),
-            "bound": self.bound(m, bandwidth),
-            "unstable": any(f.kind == "unstable" for f in flags),
-            "flags": [dataclasses.asdict(f) for f in flags],
-        }
+    @classmethod
+    def from_dict(cls, record: Any, source: str) -> Session:
+        """The session of a results file's JSON, or ResultsError in one line naming ``source``."""
+        if not isinstance(record, dict) or "recipes" not in record or "environment" not in record:
+            raise ResultsError(f"{source}: not a cookbook results file (written by --json)")
+        schema = record.get("schema", 1)  # files from before the key was written are schema 1
+        if schema not in READABLE_SCHEMAS:
+            readable = " and ".join(map(str, READABLE_SCHEMAS))
+            hint = "; run it again with this cookbook" if isinstance(schema, int) and schema < 2 else ""
+            raise ResultsError(
+                f"{source}: results schema {schema!r}; this cookbook reads schemas {readable}{hint}"
+            )
+        try:
+            return cls(
+                environment=dict(record["environment"]),
+                options=dict(record.get("options") or {}),
+                runs=[RecipeRun.from_dict(run) for run in record["recipes"]],
+                complete=bool(record.get("complete", True)),
+                advice=record.get("advice"),
+            )
+        except KeyError as error:
+            raise ResultsError(f"{source}: a recipe or measurement has no {error.args[0]!r} field") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise ResultsError(f"{source}: a field has the wrong form ({error})") from None
 
 
-def _estimate(name: str, estimate: Interval | None) -> dict[str, float | None]:
-    """``name``, ``name_low``, ``name_high`` (a unit suffix such as ``_s`` stays last)."""
-    stem, unit = (name[:-2], "_s") if name.endswith("_s") else (name, "")
-    if estimate is None:
-        return {name: None, f"{stem}_low{unit}": None, f"{stem}_high{unit}": None}
-    return {name: estimate.value, f"{stem}_low{unit}": estimate.low, f"{stem}_high{unit}": estimate.high}
+def read(path: Path, shown: str | None = None) -> Session:
+    """The session of a results file, or ResultsError in one line naming it (as ``shown``, if given)."""
+    source = shown or str(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{source}: no such file") from None
+    except OSError as error:
+        raise ResultsError(f"{source}: cannot read it ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{source}: not a JSON file (not UTF-8 text)") from None
+    except json.JSONDecodeError as error:
+        raise ResultsError(
+            f"{source}: not a JSON file, or cut short ({error.msg}, line {error.lineno})"
+        ) from None
+    return Session.from_dict(record, source)

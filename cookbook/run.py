@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from cookbook import backends, cli, environment, export, plot, report
-from cookbook.compare import ALPHA, FACTOR, CompareError, compare_runs, environment_differences, load_run
+from cookbook.cli import UsageError
+from cookbook.compare import ALPHA, FACTOR, compare_runs, different_machines, environment_differences
+from cookbook.figures import derive
 from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
 from cookbook.measure import plan
-from cookbook.options import RunOptions
+from cookbook.options import MODES, RunOptions, Sampling
 from cookbook.progress import steps_progress
 from cookbook.recipe import (
     MissingPackage,
@@ -38,13 +38,12 @@ from cookbook.recipe import (
     seed_problem,
     too_small,
 )
-from cookbook.results import RecipeRun
-from cookbook.stats import Interval
+from cookbook.results import RecipeRun, ResultsError, Session, read
 
 __all__ = ["main"]
 
 PROG = "python -m cookbook.run"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Run numerical recipes through every variant (serial, Python threads, NumPy
 threads, numba threads, joblib processes, ...), check that each gives the
 same result as 'serial', and time them.
@@ -56,8 +55,8 @@ follows the contract in docs/own-recipe.md.
 'compare OLD.json NEW.json' compares two runs written by --json (from one
 machine or two): the time ratio per recipe, variant and worker count,
 flagged 'slower' or 'faster' only where a Mann-Whitney U test on the
-samples gives p < 0.01, the medians differ by at least 1.1x (as asv), and
-their 95% intervals, where both runs have them, do not overlap."""
+samples gives p < {ALPHA:g}, the medians differ by at least {FACTOR:g}x (as asv),
+and their 95% intervals, where both runs have them, do not overlap."""
 EPILOG = """\
 Timing: each variant's first call (JIT compile, process-pool start) is
 reported apart. Then each step (a variant at a worker count) is warmed up
@@ -70,24 +69,26 @@ Speedup (serial's time over the variant's) and efficiency (the variant's
 1-worker time over its N-worker time, divided by N) are medians of ratios
 of samples from the same round, with 95% distribution-free intervals.
 
-modes (times of a 2-core machine):
+modes:
   --quick      one sample per step, no intervals: a smoke test
-  (default)    6-10 rounds, +-5%% intervals, 1 s per step, 25 ms samples, at
-               the medium size: about 3.5 minutes for 'all'
-  --rigorous   10-40 rounds, +-2%% intervals, 15 s per step, 0.1 s samples, at
-               the large size: for published tables; about 4x the default's
-               time at the same size, and more at the large size
+  (default)    {default},
+               at the medium size
+  --rigorous   {rigorous},
+               at the large size: for published tables
+how long 'all' took in each mode on one machine: docs/running.md
 
 exit status: 0 all variants agree, 1 a variant disagrees or fails, 2 usage error"""
 
 
-class UsageError(Exception):
-    """A mistake on the command line: reported in one line, exit status 2."""
+def _mode_line(mode: Sampling) -> str:
+    """A mode's settings, from MODES: never typed twice."""
+    return (
+        f"{mode.min_rounds}-{mode.max_rounds} rounds, +-{mode.precision * 100:g}% intervals, "
+        f"{mode.budget_s:g} s per step, {mode.floor_s * 1000:g} ms samples"
+    )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+EPILOG = EPILOG.format(default=_mode_line(MODES["default"]), rigorous=_mode_line(MODES["rigorous"]))
 
 
 def _size(text: str) -> str | int:
@@ -103,7 +104,7 @@ def _names(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = cli.Parser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -241,20 +242,18 @@ def _list(recipes: Sequence[Recipe]) -> None:
 def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOptions) -> int:
     stdout = _stdout_console()
     started = time.monotonic()
-    # Measured once, before the recipes, to tell memory-bound variants from compute-bound ones.
-    bandwidth = None if options.check_only else environment.memory_bandwidth()
-    env = {**environment.collect(), "memory_bandwidth_bytes_per_s": bandwidth}
-    env |= {"command": args.command, "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    asked = {"targets": args.targets, "skipped_recipes": args.skipped}
+    session = cli.new_session(options, asked, args.command)
+    env = session.environment
     report.print_header(stdout, env, options)
     if "dask" in options.backends and not options.check_only:
         env["joblib_task_overhead"] = _task_overhead(options)
         stdout.print(report.overhead_line(env["joblib_task_overhead"]), markup=False, highlight=False)
-    runs: list[RecipeRun] = []
     stopped_by: int | None = None  # the exit status of an interrupted run
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
-        _measure_all(recipes, options, stdout, bandwidth, runs)
+        _measure_all(recipes, options, stdout, session)
     except KeyboardInterrupt:
         stopped_by = 130
     except Terminated:
@@ -262,17 +261,18 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOption
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_handler)
-    env.update(_thread_pools(runs))  # known once the recipes' processes have loaded them
-    env["wall_s"] = round(time.monotonic() - started, 1)  # from the bandwidth probe to the last recipe
+    env.update(_thread_pools(session.runs))  # known once the recipes' processes have loaded them
+    cli.finish(session, started)
+    session.complete = stopped_by is None
     stdout.print()
     stdout.print(report.pools_line(env), markup=False, highlight=False)
-    _write_outputs(args, options, env, runs, complete=stopped_by is None)
+    _write_outputs(args, session)
     if stopped_by is not None:
         written = [str(getattr(args, o)) for o in OUTPUTS if getattr(args, o)]
         where = f"; what was measured is in {', '.join(written)}" if written else ""
         print(f"{PROG}: interrupted{where}", file=sys.stderr)
         return stopped_by
-    return 0 if all(run.ok for run in runs) else 1
+    return 0 if session.ok else 1
 
 
 def _task_overhead(options: RunOptions) -> dict[str, Any]:
@@ -302,45 +302,28 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
-def _measure_all(
-    recipes: Sequence[Recipe],
-    options: RunOptions,
-    stdout: Console,
-    bandwidth: float | None,
-    runs: list[RecipeRun],
-) -> None:
-    """Run every recipe into ``runs``, printing each table as it finishes, with a progress display."""
+def _measure_all(recipes: Sequence[Recipe], options: RunOptions, stdout: Console, session: Session) -> None:
+    """Run every recipe into ``session``, printing each table as it finishes, with a progress display."""
     total = sum(len(plan(r, options.variants, options.workers, options.backends)) for r in recipes)
     with steps_progress(total) as on_step:
         for recipe in recipes:
-            run = run_isolated(recipe, options, on_step=on_step, on_measured=lambda run, m: None, into=runs)
+            into = session.runs
+            run = run_isolated(recipe, options, on_step=on_step, on_measured=lambda run, m: None, into=into)
             stdout.print()
-            report.print_run(stdout, run, bandwidth)
+            report.print_run(stdout, derive(run, session.bandwidth))
 
 
-def _write_outputs(
-    args: argparse.Namespace,
-    options: RunOptions,
-    env: dict[str, Any],
-    runs: Sequence[RecipeRun],
-    *,
-    complete: bool,
-) -> None:
-    asked = {"targets": args.targets, **options.as_dict(), "skipped_recipes": args.skipped}
-    writers = {
-        "json": lambda: export.to_json(env, runs, asked, complete=complete),
-        "markdown": lambda: export.to_markdown(env, runs, complete=complete),
-        "csv": lambda: export.to_csv(env, runs),
-    }
+def _write_outputs(args: argparse.Namespace, session: Session) -> None:
+    writers = {"json": export.to_json, "markdown": export.to_markdown, "csv": export.to_csv}
     for option in OUTPUTS:
         path = getattr(args, option)
         if path:
-            export.write_text(path, writers[option]())
+            export.write_text(path, writers[option](session))
     if args.plot:
         args.plot.mkdir(exist_ok=True)
-        for run in runs:
+        for run in session.runs:
             if any(m.timed for m in run.measurements):
-                plot.plot_run(run, args.plot)
+                plot.plot_run(derive(run, session.bandwidth), args.plot)
 
 
 def _stdout_console() -> Console:
@@ -348,9 +331,16 @@ def _stdout_console() -> Console:
 
 
 def _compare(old_path: Path, new_path: Path) -> int:
-    old, new = load_run(old_path), load_run(new_path)
+    old, new = read(old_path), read(new_path)
     stdout = _stdout_console()
     stdout.print(f"old: {old_path}\nnew: {new_path}", markup=False, highlight=False)
+    if different_machines(old, new):
+        stdout.print(
+            "these runs come from different machines or interpreters: each ratio compares them as well "
+            "as the code",
+            markup=False,
+            highlight=False,
+        )
     for line in environment_differences(old, new) or ["same interpreter, machine and libraries"]:
         stdout.print(f"  {line}", markup=False, highlight=False)
     changes, only = compare_runs(old, new)
@@ -363,8 +353,8 @@ def _compare(old_path: Path, new_path: Path) -> int:
     for column in columns:
         table.add_column(column, justify="left" if column in ("recipe", "variant", "change") else "right")
     for c in changes:
-        before = report.format_interval(Interval(c.old_s, c.old_low_s, c.old_high_s), seconds=True)
-        after = report.format_interval(Interval(c.new_s, c.new_low_s, c.new_high_s), seconds=True)
+        before = report.format_interval(c.old, seconds=True)
+        after = report.format_interval(c.new, seconds=True)
         p = "-" if c.p_value is None else f"{c.p_value:.2g}"
         cells = [c.recipe, c.variant, str(c.workers), before, after, f"{c.ratio:.2f}", p, c.verdict]
         table.add_row(*cells, style={"slower": "red", "faster": "green"}.get(c.verdict))
@@ -381,7 +371,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
     size = args.size or default_size
     return RunOptions(
         size=size,
-        workers=tuple(args.workers or sorted({1, environment.usable_cores()})),
+        workers=tuple(args.workers or cli.default_workers()),
         variants=tuple(args.variants) if args.variants else None,
         backends=tuple(args.backend),
         scheduler=args.scheduler,
@@ -395,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = build_parser().parse_args(argv)
-        args.command = shlex.join(["python", "-m", "cookbook.run", *(sys.argv[1:] if argv is None else argv)])
+        args.command = cli.command_line(PROG, sys.argv[1:] if argv is None else argv)
         if args.targets[0] == "compare":
             if len(args.targets) != 3:
                 raise UsageError("compare takes two results files: compare OLD.json NEW.json")
@@ -442,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--variants: unknown {', '.join(unknown)} (valid: {', '.join(sorted(known))})"
                 )
         return _run(args, recipes, options)
-    except (UsageError, RecipeError, CompareError, plot.PlotError, backends.BackendError) as error:
+    except (UsageError, RecipeError, ResultsError, plot.PlotError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except MemoryError as error:  # outside any variant (those are reported in their rows)

@@ -1,30 +1,39 @@
 """Flags on figures that should not be read at face value, each with its likely cause.
 
-- ``unstable``: the samples spread too widely (as ``pyperf check`` warns), have
-  two modes, or drift over the rounds;
-- ``budget``: the step ran out of time before its interval was as narrow as asked;
-- ``busy``: another process (or the hypervisor) held CPU while it was sampled;
-- ``impossible``: an efficiency above 1 beyond its interval, which a parallel
-  run on the same machine cannot reach; the flag names the likely cause;
-- ``idle``: more workers than the recipe has tasks, so some had nothing to do.
+The 95% interval beside each figure says how precisely it is known: a wide
+interval is not flagged again. A flag says what makes an interval, or the
+figure itself, unreliable:
+
+- ``drift``: the step's times rose or fell steadily over the rounds, so its
+  median depends on when the rounds stopped;
+- ``modes``: its samples fall in two groups far apart (two code paths, two
+  placements of its threads), so the median stands for neither;
+- ``busy``: another process (or the hypervisor) held CPU while it was
+  sampled, so it was timed on fewer free cores than the table says;
+- ``impossible``: an efficiency above 1 beyond its interval, which a
+  parallel run on the same cores cannot reach; the flag names the likely cause;
+- ``idle``: more workers than the recipe has tasks, so some had nothing to do
+  and the efficiency divides by workers that never worked;
+- ``few``: too few samples for a 95% interval (``--repeat`` below 6).
+
+A precision goal that a step's budget did not reach is not a flag: its
+interval shows how far it got (the report says which steps stopped so).
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from cookbook import load as machine_load
 from cookbook import stats
-from cookbook.options import Sampling
+from cookbook.results import Measurement, RecipeRun
 
-if TYPE_CHECKING:
-    from cookbook.results import Measurement
+__all__ = ["FIRST_TOUCH_SHARE", "KINDS", "Flag", "FlagKind", "row_flags"]
 
-__all__ = ["FIRST_TOUCH_SHARE", "Flag", "FlagKind", "idle_workers", "impossible_efficiency", "step_flags"]
-
-FlagKind = Literal["unstable", "budget", "busy", "impossible", "idle"]
+FlagKind = Literal["drift", "modes", "busy", "impossible", "idle", "few"]
+KINDS: tuple[FlagKind, ...] = ("drift", "modes", "busy", "impossible", "idle", "few")
 PAGE_BYTES = 4096
 FIRST_TOUCH_SHARE = 0.1  # page faults touching this share of a call's bytes make first touch a likely cause
 
@@ -35,22 +44,25 @@ class Flag:
     reason: str
 
 
-def step_flags(m: Measurement, sampling: Sampling) -> list[Flag]:
-    """The flags that one step's own samples call for."""
+def row_flags(
+    m: Measurement, one: Measurement | None, efficiency: stats.Interval | None, run: RecipeRun
+) -> list[Flag]:
+    """The flags of a timed row: ``one`` is its variant's 1-worker row, ``efficiency`` its own."""
+    if not m.timed or run.sampling is None:
+        return []
     per_call = m.per_call_s
-    reasons = stats.instability(per_call, [s.seconds for s in m.samples], floor_s=sampling.floor_s)
-    reasons += [r for r in (stats.two_modes(per_call), stats.drift(per_call)) if r]
-    flags = [Flag("unstable", reason) for reason in reasons]
-    median = m.median
-    if m.stopped == "budget" and median is not None:
-        width = median.relative_half_width
-        reached = "no interval yet" if width is None else f"reached ±{width:.0%}"
-        wanted = f"±{sampling.precision:.0%}"
-        flags.append(
-            Flag("budget", f"its {sampling.budget_s:g} s budget ran out before {wanted} ({reached})")
-        )
+    found = [Flag("drift", r) for r in [stats.drift(per_call)] if r]
+    found += [Flag("modes", r) for r in [stats.two_modes(per_call)] if r]
     busy = machine_load.busy_reason(_step_load(m))
-    return [*flags, *([Flag("busy", busy)] if busy else [])]
+    found += [Flag("busy", busy)] if busy else []
+    if one is not None and efficiency is not None and m.workers > 1:
+        found += [f for f in [_impossible(efficiency, one, m, run.bytes_per_call)] if f]
+    found += [f for f in [_idle(m.workers, run.tasks)] if f]
+    if run.sampling.max_rounds > 1 and len(per_call) < stats.FEWEST_FOR_INTERVAL:
+        found.append(
+            Flag("few", f"{len(per_call)} samples: a 95% interval needs {stats.FEWEST_FOR_INTERVAL}")
+        )
+    return found
 
 
 def _step_load(m: Measurement) -> machine_load.Load | None:
@@ -64,7 +76,7 @@ def _step_load(m: Measurement) -> machine_load.Load | None:
     return machine_load.mean_load(loads, [s.observed_s or 0.0 for s in known])
 
 
-def idle_workers(workers: int, tasks: int | None) -> Flag | None:
+def _idle(workers: int, tasks: int | None) -> Flag | None:
     """Flag more workers than tasks: the efficiency divides by workers of which some never worked."""
     if tasks is None or workers <= tasks:
         return None
@@ -75,7 +87,7 @@ def idle_workers(workers: int, tasks: int | None) -> Flag | None:
     )
 
 
-def impossible_efficiency(
+def _impossible(
     efficiency: stats.Interval, one: Measurement, m: Measurement, bytes_per_call: int | None
 ) -> Flag | None:
     """Flag an efficiency whose whole interval lies above 1, with the likeliest cause."""

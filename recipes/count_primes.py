@@ -5,11 +5,10 @@ Workload
 Every odd number below ``size`` is divided by 3, 5, 7, ... up to its square
 root, or until a divisor is found. Composites mostly stop at a small divisor;
 a prime costs about sqrt(n)/2 divisions, so the cost of a block of numbers
-grows along the range: below 10**6, the compiled kernel took 2.27 times as
-long on the last quarter as on the first, and 1.61 times as long on the top
-half as on the bottom half. Two threads that each take one half can then
-reach an efficiency of at most (1 + 1.61) / (2 * 1.61) = 0.81. The result is
-an integer, exact for every variant.
+grows along the range. If the top half costs r times the bottom half, two
+threads that each take one half reach an efficiency of at most
+(1 + r) / (2 * r): the thread with the bottom half waits for the other. The
+result is an integer, exact for every variant.
 
 The range is cut into ``N_CHUNKS`` chunks handed out one at a time, so a
 worker that finishes early takes the next one. ``numba_threads_static`` cuts

@@ -1,6 +1,7 @@
 """Shared fixtures. numba sizes its thread pool at import: leave room for 3 workers."""
 
 import os
+import signal
 import textwrap
 from itertools import count
 from pathlib import Path
@@ -71,3 +72,30 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child a test interrupts: SIGINT as a terminal gives it.
+
+    A suite started in the background (``nohup``, ``&`` in a script) passes
+    SIGINT on as ignored, and Python then never raises KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+SWEEP = pytest.mark.sweep
+
+
+def one_of_each(cases, kind, *, keep=()):
+    """``cases`` as pytest params, all but the first of each ``kind(case)`` (and ``keep``) marked ``sweep``.
+
+    The README's ``pytest`` runs one case of each kind; ``pytest -m sweep`` runs the others.
+    """
+    seen = set()
+    params = []
+    for case in cases:
+        first = kind(case) not in seen
+        seen.add(kind(case))
+        marks = () if first or case in keep else (SWEEP,)
+        params.append(pytest.param(*case, marks=marks))
+    return params

@@ -10,7 +10,7 @@ from cookbook.advise import advise, load_target, main
 from cookbook.environment import gil_enabled
 from cookbook.options import MODES, RunOptions
 from cookbook.render import render_text
-from cookbook.results import Measurement, RecipeRun, Sample
+from cookbook.results import Measurement, RecipeRun, Sample, Session
 from tests import advise_kernels
 
 KERNELS = str(Path(__file__).with_name("advise_kernels.py"))
@@ -31,8 +31,14 @@ def _ran(advice):
     return {(m.variant, m.workers): m.status for m in advice.run.measurements}
 
 
-def test_a_kernel_numba_compiles_gets_the_whole_ladder_and_every_variant_agrees():
-    advice = advise(advise_kernels.python_loop, advise_kernels.make_chunks(), options=QUICK)
+@pytest.fixture(scope="module")
+def python_loop_advice():
+    """One quick advise of a kernel numba compiles, read by the tests below."""
+    return advise(advise_kernels.python_loop, advise_kernels.make_chunks(), options=QUICK)
+
+
+def test_a_kernel_numba_compiles_gets_the_whole_ladder_and_every_variant_agrees(python_loop_advice):
+    advice = python_loop_advice
     ran = _ran(advice)
     for variant in ("serial", "python_threads", "joblib_processes", "numba", "numba_threads"):
         assert ran.get((variant, 1)) == "OK", ran
@@ -81,8 +87,8 @@ def test_a_numpy_kernel_runs_on_threads_with_the_gil_free():
     assert advice.run.ok
 
 
-def test_the_advice_reads_as_a_recommendation_with_its_evidence_and_round_trips_as_json():
-    advice = advise(advise_kernels.python_loop, advise_kernels.make_chunks(), options=QUICK)
+def test_the_advice_reads_as_a_recommendation_with_its_evidence_and_round_trips_as_json(python_loop_advice):
+    advice = python_loop_advice
     text = repr(advice)
     assert text.startswith("python_loop: ") and "\n  - python_threads x2: " in text
     record = advice.to_dict()
@@ -224,8 +230,7 @@ def _advice(rows, *, gil=True, bytes_per_call=None, overhead=None, per_call=None
     env = {"cores": {"usable": 2}, "gil_enabled": gil, "memory_bandwidth_bytes_per_s": 20e9}
     return Advice(
         "k",
-        run,
-        env,
+        Session(env, {}, [run]),
         shipping=Shipping(100, 100, shipping),
         overhead_s=overhead or {"processes": 1e-4},
         call_overhead_s=per_call or {},

@@ -1,48 +1,42 @@
-"""compare OLD.json NEW.json: a change needs a significant and >1.1x move; schemas 1 and 2; bad files."""
+"""compare OLD.json NEW.json: a change needs a significant and >1.1x move, and intervals apart; bad files."""
 
 import json
-import statistics
 
 import numpy as np
 import pytest
 
-from cookbook.compare import ALPHA, FACTOR, compare_runs, per_call_samples
+from cookbook.compare import ALPHA, FACTOR, compare_runs
+from cookbook.results import Session
 from cookbook.run import main
-from cookbook.stats import median_interval
 
 NOISE = (0.99, 1.004, 0.996, 1.008, 1.0, 0.992, 1.01)  # +-1% around the median, 7 samples
 
 
-def _measurement(variant, workers, median, schema=1):
-    values = [median * f for f in NOISE]
-    m = {"variant": variant, "workers": workers, "median_s": statistics.median(values)}
-    if schema == 1:
-        return {**m, "min_s": min(values), "max_s": max(values), "repeats_s": values}
-    interval = median_interval(values)
-    samples = [{"round": r, "per_call_s": v, "calls": 3} for r, v in enumerate(values)]
-    return {
-        **m,
-        "status": "OK",
-        "median_low_s": interval.low,
-        "median_high_s": interval.high,
-        "samples": samples,
-    }
+def _measurement(variant, workers, per_call):
+    samples = [{"round": r, "per_call_s": v, "calls": 3} for r, v in enumerate(per_call)]
+    return {"variant": variant, "workers": workers, "status": "OK", "samples": samples}
 
 
-def _run(rows, python="3.11.7", schema=None):
-    """A results file; without ``schema`` it has no "schema" key, as files before schema 2."""
-    measurements = [_measurement(v, w, med, schema or 1) for v, w, med in rows]
-    run = {
-        "environment": {"python": python, "cpu": "test cpu", "cores": {"usable": 2}},
-        "recipes": [{"recipe": "demo", "measurements": measurements}],
-    }
-    return run if schema is None else {"schema": schema, **run}
+def _record(rows, python="3.11.7", schema=3):
+    """A results file's JSON: ``rows`` of (variant, workers, per-call seconds)."""
+    recipe = {"recipe": "demo", "path": "demo.py", "size": 1, "size_label": "small", "not_applicable": {}}
+    recipe["measurements"] = [_measurement(v, w, per_call) for v, w, per_call in rows]
+    environment = {"python": python, "cpu": "test cpu", "cores": {"usable": 2}}
+    return {"schema": schema, "complete": True, "environment": environment, "recipes": [recipe]}
+
+
+def _noisy(rows):
+    return [(v, w, [median * f for f in NOISE]) for v, w, median in rows]
+
+
+def _session(record):
+    return Session.from_dict(record, "test")
 
 
 OLD_ROWS = [("serial", 1, 1.0), ("numba_threads", 2, 0.10), ("numpy", 1, 1.0)]
 NEW_ROWS = [("serial", 1, 1.05), ("numba_threads", 2, 0.21), ("numba", 1, 1.0)]
-OLD = _run(OLD_ROWS)  # no "schema" key: read as schema 1
-NEW = _run(NEW_ROWS, python="3.14.0", schema=1)
+OLD = _record(_noisy(OLD_ROWS), schema=2)  # written before schema 3: read all the same
+NEW = _record(_noisy(NEW_ROWS), python="3.14.0")
 
 
 def _write(tmp_path, name, run):
@@ -56,23 +50,21 @@ def test_constants_are_those_of_asv_compare_with_a_looser_p():
 
 
 def test_a_change_needs_significance_and_the_factor():
-    changes, only = compare_runs(OLD, NEW)
+    changes, only = compare_runs(_session(OLD), _session(NEW))
     by_variant = {c.variant: c for c in changes}
     serial = by_variant["serial"]  # 1.05x, fully separated: significant, but under 1.1x
     assert serial.verdict == "" and serial.p_value is not None and serial.p_value < ALPHA
     threads = by_variant["numba_threads"]
     assert threads.verdict == "slower" and threads.ratio == pytest.approx(2.1)
-    assert threads.old_low_s is None and threads.new_high_s is None  # schema 1 has no intervals
+    assert threads.old.low == pytest.approx(0.099) and threads.new.high == pytest.approx(0.21 * 1.01)
     assert only == ["demo numba x1: only in the new run", "demo numpy x1: only in the old run"]
-    faster, _ = compare_runs(NEW, OLD)
+    faster, _ = compare_runs(_session(NEW), _session(OLD))
     assert {c.variant: c.verdict for c in faster}["numba_threads"] == "faster"
 
 
 def test_too_few_samples_cannot_be_called():
-    old, new = _run([("serial", 1, 1.0)]), _run([("serial", 1, 2.0)])
-    for run in (old, new):
-        del run["recipes"][0]["measurements"][0]["repeats_s"]  # a schema 1 file with medians only
-    [change], _ = compare_runs(old, new)
+    old, new = _record([("serial", 1, [1.0])]), _record([("serial", 1, [2.0])])
+    [change], _ = compare_runs(_session(old), _session(new))
     assert (change.verdict, change.p_value, change.ratio) == ("", None, pytest.approx(2.0))
 
 
@@ -80,29 +72,18 @@ def test_compare_prints_ratios_and_what_differs(tmp_path, capsys):
     old, new = _write(tmp_path, "old.json", OLD), _write(tmp_path, "new.json", NEW)
     assert main(["compare", str(old), str(new)]) == 0
     out = capsys.readouterr().out
+    lines = out.splitlines()
+    above = lines.index(next(line for line in lines if "new time / old time" in line))
+    assert any("different machines or interpreters" in line for line in lines[:above])
     assert "python: 3.11.7 -> 3.14.0" in out
     assert "2.10" in out and "slower" in out
 
 
-def test_schema_2_files_compare_with_their_intervals(tmp_path, capsys):
-    old, new = _run(OLD_ROWS, schema=2), _run(NEW_ROWS, python="3.14.0", schema=2)
-    assert per_call_samples(old["recipes"][0]["measurements"][0]) == pytest.approx(list(NOISE))
-    changes, _ = compare_runs(old, new)
-    threads = {c.variant: c for c in changes}["numba_threads"]
-    assert threads.verdict == "slower"
-    assert threads.old_low_s == pytest.approx(0.099) and threads.new_high_s == pytest.approx(0.21 * 1.01)
-    paths = _write(tmp_path, "old.json", old), _write(tmp_path, "new.json", new)
-    assert main(["compare", *map(str, paths)]) == 0
-    assert "slower" in capsys.readouterr().out
-
-
-def test_schema_1_and_schema_2_files_compare_with_each_other(tmp_path, capsys):
-    for old, new in [(OLD, _run(NEW_ROWS, schema=2)), (_run(OLD_ROWS, schema=2), NEW)]:
-        changes, _ = compare_runs(old, new)
-        assert {c.variant: c.verdict for c in changes} == {"serial": "", "numba_threads": "slower"}
-    paths = _write(tmp_path, "old.json", OLD), _write(tmp_path, "new.json", _run(NEW_ROWS, schema=2))
-    assert main(["compare", *map(str, paths)]) == 0
-    assert "2.10" in capsys.readouterr().out
+def test_two_runs_of_one_machine_and_interpreter_are_not_called_different(tmp_path, capsys):
+    old, new = _write(tmp_path, "old.json", OLD), _write(tmp_path, "new.json", _record(_noisy(NEW_ROWS)))
+    assert main(["compare", str(old), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "different machines" not in out and "same interpreter, machine and libraries" in out
 
 
 def test_an_a_a_pair_of_runs_flags_no_row():
@@ -111,10 +92,8 @@ def test_an_a_a_pair_of_runs_flags_no_row():
     def run():
         measurements = []
         for i in range(60):  # 60 steps, 8 samples each, 10% noise: the same code timed twice
-            values = list(rng.lognormal(np.log(0.01 * (i + 1)), 0.1, 8))
-            median = statistics.median(values)
-            measurements.append({"variant": f"v{i}", "workers": 1, "median_s": median, "repeats_s": values})
-        return {"environment": {}, "recipes": [{"recipe": "demo", "measurements": measurements}]}
+            measurements.append(("v", i + 1, list(rng.lognormal(np.log(0.01 * (i + 1)), 0.1, 8))))
+        return _session(_record(measurements))
 
     changes, only = compare_runs(run(), run())
     assert len(changes) == 60 and only == []
@@ -127,16 +106,39 @@ def test_an_unknown_schema_exits_2_with_one_line_naming_it(tmp_path, capsys):
     assert main(["compare", str(good), str(future)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
-    assert f"{future}: results schema 7; this cookbook reads schemas 1 and 2" in lines[0]
+    assert f"{future}: results schema 7; this cookbook reads schemas 2 and 3" in lines[0]
+
+
+def test_a_schema_1_file_is_refused_in_one_line_that_says_to_run_it_again(tmp_path, capsys):
+    old = {k: v for k, v in OLD.items() if k != "schema"}  # files before the key are schema 1
+    paths = _write(tmp_path, "old.json", old), _write(tmp_path, "new.json", NEW)
+    assert main(["compare", *map(str, paths)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "old.json: results schema 1; this cookbook reads schemas 2 and 3; run it again" in line
+
+
+TRUNCATED = json.dumps(NEW)[:200]
+NO_VARIANT = json.dumps(
+    {**NEW, "recipes": [{**NEW["recipes"][0], "measurements": [{"workers": 1, "status": "OK"}]}]}
+)
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), ("{not json", "not a JSON file"), ('{"a": 1}', "not a cookbook results file")],
+    [
+        (None, "no such file"),
+        ("{not json", "not a JSON file"),
+        ('{"a": 1}', "not a cookbook results file"),
+        (TRUNCATED, "not a JSON file, or cut short"),
+        (NO_VARIANT, "a recipe or measurement has no 'variant' field"),
+        (b"\xff\xfe", "not a JSON file"),
+    ],
 )
 def test_bad_results_files_exit_2_with_one_line(tmp_path, capsys, content, message):
     bad = tmp_path / "bad.json"
-    if content is not None:
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    elif content is not None:
         bad.write_text(content)
     good = _write(tmp_path, "good.json", OLD)
     assert main(["compare", str(good), str(bad)]) == 2
@@ -150,11 +152,7 @@ def test_compare_takes_exactly_two_files(capsys):
 
 
 def _schema_2(per_call):
-    interval = median_interval(per_call)
-    m = {"variant": "numba_threads", "workers": 2, "status": "OK", "median_s": interval.value}
-    m |= {"median_low_s": interval.low, "median_high_s": interval.high}
-    m["samples"] = [{"round": r, "per_call_s": v, "calls": 1} for r, v in enumerate(per_call)]
-    return {"schema": 2, "environment": {}, "recipes": [{"recipe": "demo", "measurements": [m]}]}
+    return _session(_record([("numba_threads", 2, per_call)], schema=2))
 
 
 def test_a_significant_move_beyond_the_factor_is_no_change_while_the_intervals_overlap():

@@ -13,7 +13,7 @@ import pytest
 
 from cookbook.backends import local_cluster
 from cookbook.run import main
-from tests.conftest import GOOD_RECIPE, processes_with
+from tests.conftest import GOOD_RECIPE, default_sigint, processes_with
 
 distributed = pytest.importorskip("distributed")
 needs_proc = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
@@ -190,6 +190,7 @@ def test_ctrl_c_during_a_dask_step_leaves_no_process(write_recipe, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parent.parent,
+        preexec_fn=default_sigint,
     )
     for line in child.stderr:
         if "joblib_processes@dask x2" in line:

@@ -1,5 +1,6 @@
 """The harness on its own: agreement, timing calls, recipe loading and its errors."""
 
+import dataclasses
 import json
 import os
 
@@ -10,7 +11,7 @@ from cookbook import export
 from cookbook.agreement import compare
 from cookbook.measure import plan, run_recipe
 from cookbook.options import MODES, RunOptions
-from cookbook.recipe import RecipeError, is_single_threaded, load
+from cookbook.recipe import Kind, RecipeError, kind_of, load
 from tests.conftest import GOOD_RECIPE, PROCESSES_RECIPE
 
 
@@ -65,12 +66,27 @@ def test_integer_kinds_agree_across_widths_and_signs():
 
 
 def test_one_thread_variants_run_at_one_worker_only():
-    assert is_single_threaded("numba") and is_single_threaded("serial")
-    assert not is_single_threaded("numba_threads")
-    steps = plan(load("countdown"), None, [1, 3])
+    assert kind_of("numba").executor == kind_of("serial").executor == "one thread"
+    assert kind_of("numba_threads").executor == "threads"
+    assert kind_of("joblib_processes").executor == "processes"
+    steps = [step.key for step in plan(load("countdown"), None, [1, 3])]
     assert steps[0] == ("serial", 1)
     assert ("numba", 1) in steps and ("numba", 3) not in steps
     assert ("numba_threads", 3) in steps
+
+
+def test_a_variants_kind_is_recorded_with_its_rows_and_a_declared_kind_wins_over_its_name(write_recipe):
+    recipe = load(str(write_recipe(PROCESSES_RECIPE)))
+    steps = plan(recipe, None, [1, 2], backends=("loky", "dask"))
+    rows = {step.variant: step.measurement() for step in steps}
+    assert rows["joblib_processes@dask"].executor == "processes"
+    assert (rows["joblib_processes@dask"].function, rows["joblib_processes@dask"].backend) == (
+        "joblib_processes",
+        "dask",
+    )
+    assert rows["serial"].executor == "one thread"
+    declared = dataclasses.replace(recipe, kinds={"joblib_processes": Kind("one thread")})
+    assert [step.key for step in plan(declared, None, [1, 2])] == [("serial", 1), ("joblib_processes", 1)]
 
 
 def test_recipe_by_path_runs_its_process_pool_variant(write_recipe):
@@ -137,7 +153,7 @@ def test_the_header_says_what_the_core_count_caps_and_what_it_does_not():
 
 
 def test_the_notes_say_which_steps_ran_in_process_and_which_pools_a_worker_thread_saw_limited():
-    from cookbook import report
+    from cookbook import figures, report
     from cookbook.results import Measurement, RecipeRun
 
     run = RecipeRun("demo", None, 1, "small", {})
@@ -146,13 +162,13 @@ def test_the_notes_say_which_steps_ran_in_process_and_which_pools_a_worker_threa
         Measurement("numpy_threads", 2, "OK", inner_threads=1, limited_pools=["openblas (libopenblas)"]),
         Measurement("numba_threads", 2, "OK", inner_threads=1),
     ]
-    lines = report.notes(run)
+    lines = report.notes(figures.derive(run, None))
     assert any(line.startswith("joblib_processes x1 ran in this process") for line in lines)
     limited = [line for line in lines if line.startswith("BLAS limited to 1 thread")]
     assert len(limited) == 2 and "OpenMP" not in " ".join(lines)
     assert any("openblas (libopenblas); in numpy_threads x2" in line for line in limited)
     assert any("no pool" in line and "numba_threads x2" in line for line in limited)
-    _, rows = report.table_rows(run)
+    _, rows = report.table_rows(figures.derive(run, None))
     assert rows[0][1] == "1 in-process" and rows[1][1] == "2"
 
 

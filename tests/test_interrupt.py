@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import processes_with
+from tests.conftest import default_sigint, processes_with
 
 SLOW_RECIPE = """
     import time
@@ -58,7 +58,12 @@ def test_a_signal_stops_the_run_and_keeps_what_was_measured(tmp_path, signum, st
     env = {**os.environ, marker: "1"}
     argv = [sys.executable, "-m", "cookbook.run", str(recipe), "--check-only", "--workers", "2"]
     child = subprocess.Popen(
-        [*argv, "--json", str(out_json)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*argv, "--json", str(out_json)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     )
     for line in child.stderr:  # progress lines: wait until the slow variant has started
         if "joblib_processes x2" in line:

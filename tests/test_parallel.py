@@ -19,22 +19,20 @@ before, each of which these checks now catch.
 """
 
 import hashlib
-import statistics
 import textwrap
 import threading
-import time
 from functools import partial
 
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from cookbook import probes
-from cookbook.backends import runs_on_backends
 from cookbook.environment import gil_enabled, usable_cores
-from cookbook.measure import _inner_threads, run_recipe
+from cookbook.measure import GIL_READINGS, _inner_threads, run_recipe
 from cookbook.options import MODES, RunOptions
-from cookbook.recipe import is_single_threaded, load, load_all
+from cookbook.recipe import kind_of, load, load_all
 from cookbook.timing import shutdown_process_pool, time_call
+from tests.conftest import one_of_each
 
 pytestmark = [
     pytest.mark.skipif(not probes.probes_supported(), reason="needs per-thread CPU times from /proc"),
@@ -71,9 +69,15 @@ CASES = [
     (recipe.name, variant)
     for recipe in load_all()
     for variant in recipe.variants
-    if not is_single_threaded(variant)
+    if kind_of(variant).executor != "one thread"
 ]
-THREAD_CASES = [case for case in CASES if not runs_on_backends(case[1]) and case not in IN_BETWEEN]
+
+
+def in_processes(variant):
+    return kind_of(variant).executor == "processes"
+
+
+THREAD_CASES = [case for case in CASES if not in_processes(case[1]) and case not in IN_BETWEEN]
 
 
 def holds_the_gil(recipe_name, variant):
@@ -113,18 +117,31 @@ def input_for(recipe, variant):
     """
     if holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN:
         return _input(recipe, recipe.size_of("medium"))
-    if runs_on_backends(variant):
+    if in_processes(variant):
         return _grown(recipe, variant, recipe.sizes["small"], recipe.sizes["large"], CALL_S)
     return _grown(recipe, variant, recipe.sizes["large"], 4 * recipe.sizes["large"], SHORT_CALL_S)
 
 
+_grown_sizes = {}
+
+
 def _grown(recipe, variant, size, largest, call_s):
-    """The input from ``size`` up, doubled, on which a call at 2 workers lasts ``call_s`` (or ``largest``)."""
+    """The input from ``size`` up, doubled, on which a call at 2 workers lasts ``call_s`` (or ``largest``).
+
+    Found once per variant: its other tests take the same size.
+    """
+    key = (recipe.name, variant)
+    if key in _grown_sizes:
+        return _input(recipe, _grown_sizes[key])
+    warm = False
     while True:
         data = _input(recipe, size)
         call = partial(recipe.variants[variant], data, 2)
-        call()  # JIT compile, pool start
+        if not warm:
+            call()  # JIT compile, pool start: once, a larger input of the same types needs neither
+            warm = True
         if size * 2 > largest or time_call(call)[1] >= call_s:
+            _grown_sizes[key] = size
             return data
         size *= 2
 
@@ -146,7 +163,7 @@ def parallel_problem(recipe, variant, tries=3):
 
 def _watch(recipe, variant, call):
     barely = (recipe.name, variant) in BARELY_OVERLAP
-    if runs_on_backends(variant):
+    if in_processes(variant):
         seen = probes.concurrency_probe(call, min_s=WATCH_S)
         if _overlapped(seen, processes=True, barely=barely):
             return None
@@ -168,21 +185,18 @@ def _watch(recipe, variant, call):
 def gil_problem(recipe, variant):
     """Why the GIL probe disagrees with what the variant should do, or None.
 
-    A busy machine can only slow the probe's counting thread, so noise reads as the GIL held, never
-    as free: a variant that should release the GIL passes on its lowest of up to 5 readings, one
-    that should hold it must hold it in the median of 3.
+    Read as the harness reads it (``measure.GIL_READINGS`` readings, the lowest kept): a busy
+    machine can only slow the probe's counting thread, so noise reads as the GIL held, never as
+    free, and the lowest reading is the least disturbed. A variant that holds the GIL reads high
+    in every reading; one that releases it reads low in its quietest.
     """
     call = partial(recipe.variants[variant], input_for(recipe, variant), 1)
     holds = holds_the_gil(recipe.name, variant)
     with threadpool_limits(limits=1, user_api="blas"):  # the probe's thread needs a core of its own
-        readings = [probes.gil_probe(call, min_s=WATCH_S).held]
-        while (readings[-1] >= HELD) != holds and len(readings) < (3 if holds else 5):
-            time.sleep(0.2)  # a busy moment passes
-            readings.append(probes.gil_probe(call, min_s=WATCH_S).held)
-    held = statistics.median(readings) if holds else min(readings)
+        held = probes.gil_probe(call, min_s=WATCH_S, readings=GIL_READINGS).held
     if (held >= HELD) == holds:
         return None
-    return f"held the GIL {held:.0%} of the time ({', '.join(f'{r:.0%}' for r in readings)})"
+    return f"held the GIL {held:.0%} of the time, the lowest of {GIL_READINGS} readings"
 
 
 @pytest.fixture(autouse=True)
@@ -192,14 +206,21 @@ def _fresh_workers():
     shutdown_process_pool()
 
 
-@pytest.mark.parametrize(("name", "variant"), CASES)
+def _of_each_kind(cases):
+    """Each variant name once (and once more where it barely overlaps), each listed lesson: the rest sweep."""
+    lessons = HOLDS_THE_GIL.keys() | RELEASES_THE_GIL.keys() | IN_BETWEEN.keys()
+    return one_of_each(cases, lambda case: (case[1], case in BARELY_OVERLAP), keep=lessons)
+
+
+# scope="module" groups a variant's tests together, so its input is built once for both.
+@pytest.mark.parametrize(("name", "variant"), _of_each_kind(CASES), scope="module")
 def test_variant_runs_two_at_once(name, variant):
     problem = parallel_problem(load(name), variant)
     assert problem is None, f"{name}.{variant} x2: {problem}"
 
 
 @pytest.mark.skipif(not gil_enabled(), reason="no GIL to probe")
-@pytest.mark.parametrize(("name", "variant"), THREAD_CASES)
+@pytest.mark.parametrize(("name", "variant"), _of_each_kind(THREAD_CASES), scope="module")
 def test_variant_holds_or_drops_the_gil_as_it_should(name, variant):
     problem = gil_problem(load(name), variant)
     assert problem is None, f"{name}.{variant} x1: {problem}"
@@ -337,7 +358,7 @@ def test_a_variant_parallel_in_name_only_is_caught(fools, variant):
     data = fools.make_input(fools.sizes["small"])
     assert fools.variants[variant](data, 2) == pytest.approx(fools.variants["serial"](data, 1))
     problems = [parallel_problem(fools, variant)]
-    if gil_enabled() and not runs_on_backends(variant):
+    if gil_enabled() and not in_processes(variant):
         problems.append(gil_problem(fools, variant))
     assert any(problems), f"{variant} passed every check"
 
@@ -367,8 +388,8 @@ def test_threads_that_take_every_core_without_the_gil_do_not_read_as_holding_it(
         for thread in threads:
             thread.join()
 
-    readings = [probes.gil_probe(call, min_s=0.1).held for _ in range(5)]
-    assert statistics.median(readings) < HELD / 5, readings
+    held = probes.gil_probe(call, min_s=0.1, readings=GIL_READINGS).held  # as the harness reads it
+    assert held < HELD / 5
 
 
 def test_a_process_variant_that_starts_workers_is_not_in_the_caller():

@@ -120,7 +120,7 @@ def test_a_hand_edited_figure_fails_the_check_and_rendering_restores_it(site, ca
         ),
         (
             "<!-- render: table results/missing.json good_recipe --><!-- /render -->",
-            "missing.json: cannot read it",
+            "missing.json: no such file",
         ),
         ("<!-- render: table results/run.json nope --><!-- /render -->", "no recipe 'nope'"),
         (
@@ -231,3 +231,32 @@ def test_a_repeat_block_says_how_far_two_runs_agree(site, slower):
     # every call twice as long: each efficiency is the same ratio in both runs
     assert "Of the 1 compute-bound efficiencies at the most workers, 1 were within 0.05" in text, text
     assert "(the largest difference 0.00)" in text and "- Rows flagged: " in text
+
+
+def test_a_flags_block_counts_the_flagged_rows_of_each_run_by_flag(site, slower):
+    page = _page(site, f"<!-- render: flags results/run.json {slower} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    assert "[run.json](../results/run.json) | [slower.json](../results/slower.json) |" in text
+    assert re.search(r"^\| timed rows \| (\d+) \| \1 \|$", text, re.MULTILINE), text
+    assert re.search(r"^\| flagged \| \d+ \(\d+%\) \| \d+ \(\d+%\) \|$", text, re.MULTILINE), text
+    assert all(f"| `{kind}` |" in text for kind in ("drift", "modes", "busy", "impossible", "idle", "few"))
+
+
+COMMITTED = "results/2026-12-02-epyc2-cpython3.11-default.json"
+
+
+def test_compare_and_render_give_the_same_figure_for_the_same_file(capsys):
+    assert run_main(["compare", str(ROOT / COMMITTED), str(ROOT / COMMITTED)]) == 0
+    table = capsys.readouterr().out
+    for recipe, variant, workers in [("countdown", "serial", 1), ("mandelbrot", "numba_threads", 2)]:
+        block = f"<!-- render: value {COMMITTED} {recipe} {variant} {workers} median --><!-- /render -->"
+        text = render.render_text(block, root=ROOT, document=ROOT / "page.md")
+        figure = re.search(r"-->(.+)<!-- /render", text).group(1)
+        assert "[" in figure  # a median with its interval
+        [row] = [
+            line
+            for line in table.splitlines()
+            if f" {recipe} " in line and f" {variant} " in line and f" {workers} " in line
+        ]
+        assert row.count(figure) == 2, (figure, row)  # old and new: the same file

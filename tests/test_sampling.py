@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from cookbook import measure, timing
+from cookbook import figures, measure, report, timing
 from cookbook.load import Load
 from cookbook.measure import run_recipe
 from cookbook.options import MODES, RunOptions
@@ -140,11 +140,16 @@ def _run(*measurements):
     return run
 
 
+def _row(run, m):
+    """The derived figures of ``m``'s row in ``run``."""
+    return next(row for row in figures.derive(run, None) if row.measurement is m)
+
+
 def test_efficiency_pairs_samples_of_the_same_round_so_drift_cancels():
     drift = [1.0, 1.3, 1.6, 1.9, 2.2, 2.5, 2.8, 3.1]  # the machine slows down round by round
     one = _measurement("numba_threads", 1, [2.0 * d for d in drift])
     two = _measurement("numba_threads", 2, [1.25 * d for d in drift])
-    efficiency = _run(_measurement("serial", 1, [4.0 * d for d in drift]), one, two).efficiency(two)
+    efficiency = _row(_run(_measurement("serial", 1, [4.0 * d for d in drift]), one, two), two).efficiency
     assert efficiency.value == pytest.approx(0.8) and efficiency.low == pytest.approx(0.8)
     assert efficiency.high == pytest.approx(0.8)
 
@@ -153,26 +158,26 @@ def test_an_efficiency_above_one_beyond_its_interval_is_flagged_with_a_cause():
     one = _measurement("numba_threads", 1, [0.144, 0.144, 0.145, 0.1, 0.099, 0.1, 0.143, 0.144])
     two = _measurement("numba_threads", 2, [0.035, 0.036, 0.035, 0.036, 0.035, 0.036, 0.035, 0.036])
     run = _run(_measurement("serial", 1, [1.0] * 8), one, two)
-    assert run.efficiency(two).low > 1
-    flags = run.flags(two)
+    assert _row(run, two).efficiency.low > 1
+    flags = _row(run, two).flags
     assert [f.kind for f in flags] == ["impossible"]
     assert "efficiency above 1" in flags[0].reason and "two modes" in flags[0].reason
-    assert run.flags(one) and {f.kind for f in run.flags(one)} == {"unstable"}
+    assert {f.kind for f in _row(run, one).flags} == {"modes"}
 
 
 def test_a_plausible_efficiency_is_not_flagged():
     one = _measurement("numba_threads", 1, [0.100, 0.101, 0.099, 0.100, 0.102, 0.100])
     two = _measurement("numba_threads", 2, [0.052, 0.051, 0.053, 0.052, 0.051, 0.052])
     run = _run(_measurement("serial", 1, [1.0, 1.01, 0.99, 1.0, 1.0, 1.01]), one, two)
-    assert run.flags(two) == [] and run.flags(one) == []
+    assert _row(run, two).flags == () and _row(run, one).flags == ()
 
 
 def test_a_step_sampled_while_another_process_held_a_core_is_flagged_busy():
     busy = _measurement("numba_threads", 2, [0.05] * 6, other_cores=0.9, steal_cores=0.0, observed_s=0.05)
     quiet = _measurement("numba_threads", 1, [0.1] * 6, other_cores=0.1, steal_cores=0.0, observed_s=0.1)
     run = _run(_measurement("serial", 1, [1.0] * 6), quiet, busy)
-    assert [f.kind for f in run.flags(busy)] == ["busy"] and "0.9" in run.flags(busy)[0].reason
-    assert run.flags(quiet) == []
+    assert [f.kind for f in _row(run, busy).flags] == ["busy"] and "0.9" in _row(run, busy).flags[0].reason
+    assert _row(run, quiet).flags == ()
     assert Load(0.9, 0.0).other_cores == 0.9
 
 
@@ -181,14 +186,31 @@ def test_the_load_of_a_step_weighs_its_samples_by_their_length():
     samples = [Sample(0, 0.002, 1, other_cores=5.0, steal_cores=0.0, observed_s=0.002)]
     samples += [Sample(r, 0.02, 1, other_cores=0.0, steal_cores=0.0, observed_s=0.02) for r in range(1, 6)]
     m = Measurement("numba_prange", 2, "OK", samples=samples, stopped="rounds")
-    assert not [f for f in _run(_measurement("serial", 1, [1.0] * 6), m).flags(m) if f.kind == "busy"]
+    assert not [f for f in _row(_run(_measurement("serial", 1, [1.0] * 6), m), m).flags if f.kind == "busy"]
 
 
-def test_a_step_that_ran_out_of_budget_says_so():
-    m = _measurement("python_threads", 2, [1.0, 1.3, 0.8, 1.2, 0.9, 1.25])
+def test_a_step_that_ran_out_of_budget_is_not_flagged_and_the_notes_say_how_far_it_got():
+    m = _measurement("python_threads", 2, [1.0, 1.3, 0.8, 1.2, 0.9, 1.1])
     m.stopped = "budget"
-    kinds = [f.kind for f in _run(_measurement("serial", 1, [1.0] * 6), m).flags(m)]
-    assert "budget" in kinds
+    run = _run(_measurement("serial", 1, [1.0] * 6), m)
+    assert _row(run, m).flags == ()  # its wide interval says it already
+    [line] = [line for line in report.notes(figures.derive(run, None)) if line.startswith("precision")]
+    assert "python_threads x2 used their 1 s" in line and "within ±5%" in line and "the widest ±" in line
+
+
+def test_a_steady_rise_over_the_rounds_is_flagged_as_drift_and_spread_alone_is_not():
+    rising = _measurement("numba_threads", 1, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7])
+    spread = _measurement("numba_threads", 2, [0.6, 0.8, 0.5, 0.7, 0.55, 0.75, 0.65, 0.58])
+    run = _run(_measurement("serial", 1, [1.0] * 8), rising, spread)
+    assert [f.kind for f in _row(run, rising).flags] == ["drift"]
+    assert "rose" in _row(run, rising).flags[0].reason
+    assert [f.kind for f in _row(run, spread).flags] == []  # a 20% spread: the interval shows it
+
+
+def test_too_few_samples_for_an_interval_are_flagged():
+    m = _measurement("numba", 1, [1.0, 1.01, 0.99])
+    row = _row(_run(_measurement("serial", 1, [1.0] * 6), m), m)
+    assert [f.kind for f in row.flags] == ["few"] and row.median.low is None
 
 
 def test_measurements_travel_as_the_json_dicts_and_come_back_whole():
@@ -205,7 +227,7 @@ def test_the_json_of_a_run_holds_samples_intervals_and_flags(write_recipe, tmp_p
     argv = [str(path), "--size", "small", "--repeat", "6", "--sample-time", "0.001", "--json", str(out)]
     assert main(argv) == 0
     record = json.loads(out.read_text())
-    assert record["schema"] == 2 and record["options"]["sampling"]["min_rounds"] == 6
+    assert record["schema"] == 3 and record["options"]["sampling"]["min_rounds"] == 6
     row = record["recipes"][0]["measurements"][0]
     assert len(row["samples"]) >= 6 and row["median_low_s"] <= row["median_s"] <= row["median_high_s"]
     assert {"round", "per_call_s", "calls", "other_cores", "steal_cores"} <= row["samples"][0].keys()
@@ -310,14 +332,14 @@ def test_more_workers_than_tasks_are_flagged_with_the_efficiency_they_can_reach(
     many = _measurement("numba_threads", 64, [0.007] * 6)
     run = _run(_measurement("serial", 1, [1.0] * 6), one, many)
     run.tasks = 16
-    flags = [f for f in run.flags(many) if f.kind == "idle"]
+    flags = [f for f in _row(run, many).flags if f.kind == "idle"]
     assert len(flags) == 1 and "64 workers for 16 tasks" in flags[0].reason and "0.25" in flags[0].reason
-    assert not [f for f in run.flags(one) if f.kind == "idle"]
+    assert not [f for f in _row(run, one).flags if f.kind == "idle"]
     run.tasks = None  # a recipe that does not say
-    assert not [f for f in run.flags(many) if f.kind == "idle"]
+    assert not [f for f in _row(run, many).flags if f.kind == "idle"]
 
 
 def test_a_recipes_task_count_reaches_its_runs_and_json(write_recipe):
     recipe = load(str(write_recipe(GOOD_RECIPE + "\n    N_TASKS = 3\n    VARIANTS = {'serial': serial}\n")))
     run = run_recipe(recipe, RunOptions(size="small", workers=(1,), check_only=True))
-    assert recipe.tasks == 3 and run.tasks == 3 and run.as_dict()["tasks"] == 3
+    assert recipe.tasks == 3 and run.tasks == 3 and run.to_dict()["tasks"] == 3
