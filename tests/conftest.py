@@ -86,6 +86,11 @@ def default_sigint() -> None:
 SWEEP = pytest.mark.sweep
 
 
+def sweep_all_but(names, kept):
+    """``names`` as pytest params, all but ``kept`` marked ``sweep``."""
+    return [pytest.param(name, marks=() if name in kept else SWEEP) for name in names]
+
+
 def one_of_each(cases, kind, *, keep=()):
     """``cases`` as pytest params, all but the first of each ``kind(case)`` (and ``keep``) marked ``sweep``.
 

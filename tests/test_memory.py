@@ -14,14 +14,12 @@ import tracemalloc
 import pytest
 
 from cookbook.recipe import load_all
-from tests.conftest import SWEEP
+from tests.conftest import sweep_all_but
 
 RECIPES = {recipe.name: recipe for recipe in load_all()}
 NAMES = list(RECIPES)
 # One peak of Python objects (count_primes' serial) and one of NumPy buffers (stream_triad's): the rest sweep.
-CHECKED = [
-    pytest.param(name, marks=() if name in ("count_primes", "stream_triad") else SWEEP) for name in NAMES
-]
+CHECKED = sweep_all_but(NAMES, ("count_primes", "stream_triad"))
 
 MiB = 2**20
 # Below this the interpreter's own allocations (frames, small lists, numpy scalars) are a

@@ -16,7 +16,7 @@ import pytest
 
 from cookbook.agreement import compare
 from cookbook.recipe import CORE_VARIANTS, load, load_all, packaged_names
-from tests.conftest import SWEEP
+from tests.conftest import sweep_all_but
 
 RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
 RECIPE_FILES = sorted(p for p in RECIPES_DIR.glob("*.py") if not p.stem.startswith("_"))
@@ -208,7 +208,7 @@ def copied_run(tmp_path_factory):
 
 
 # Every main block follows one pattern: two recipes check it, the others sweep.
-COPIED = [pytest.param(name, marks=() if name in ("count_primes", "mandelbrot") else SWEEP) for name in NAMES]
+COPIED = sweep_all_but(NAMES, ("count_primes", "mandelbrot"))
 
 
 @pytest.mark.parametrize("name", COPIED)
