@@ -133,6 +133,12 @@ class Advice:
         """Every variant's row, as Markdown."""
         return export.recipe_markdown(self.figures)
 
+    def to_markdown(self, title: str | None = None) -> str:
+        """The recommendation, its evidence and the table, as ``--markdown`` writes them."""
+        lines = [f"# {title or self.name}", "", f"**{self.recommendation}**", ""]
+        lines += [f"- {line}" for line in self.evidence] + ["", self.table(), ""]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kernel": self.name,

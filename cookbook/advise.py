@@ -368,9 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         export.write_text(args.json, export.to_json(advice.results()))
     if args.markdown:
-        lines = [f"# {args.target}", "", f"**{advice.recommendation}**", ""]
-        lines += [f"- {line}" for line in advice.evidence] + ["", advice.table(), ""]
-        export.write_text(args.markdown, "\n".join(lines))
+        export.write_text(args.markdown, advice.to_markdown(args.target))
     return 0 if advice.run.ok else 1
 
 
