@@ -19,16 +19,18 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from cookbook import export, report
+from cookbook import diagnosis, export, report
 from cookbook.figures import Figures, Row, derive
+from cookbook.kernel import Examined, Shipping, imbalance_bound
 from cookbook.results import RecipeRun, Session, step_name
 from cookbook.stats import Interval
 
-__all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Shipping"]
+__all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Printed"]
 
 # A call that holds the GIL for at least this share of its time cannot overlap with another.
 GIL_BOUND_SHARE = 0.5
@@ -45,12 +47,19 @@ ADVICE = {
 
 
 @dataclass(frozen=True)
-class Shipping:
-    """What sending one chunk to a worker process and its result back costs, measured by pickle."""
+class Printed:
+    """What the kernel printed while it was measured: kept apart from the report, summed up in a line."""
 
-    chunk_bytes: int
-    result_bytes: int
-    seconds: float  # pickling and unpickling one chunk and its result, median of the first chunks
+    lines: int
+    first: str  # its first line, cut short
+
+    @classmethod
+    def of(cls, output: str) -> Printed | None:
+        if not output:
+            return None
+        lines = output.splitlines()
+        first = next((line for line in lines if line.strip()), "")
+        return cls(len(lines), first if len(first) <= 80 else first[:77] + "...")
 
 
 @dataclass
@@ -64,6 +73,10 @@ class Advice:
     shipping: Shipping | None = None
     overhead_s: dict[str, float] = field(default_factory=dict)  # per no-op task: threads, processes[@dask]
     call_overhead_s: dict[str, float] = field(default_factory=dict)  # per call, however few its tasks
+    examined: Examined | None = None  # the serial pass watched in the runner; None in older files
+    round_trip_s: float | None = None  # a call of no-op tasks carrying the chunks through loky's workers
+    printed: Printed | None = None  # what the kernel printed, if anything
+    materialized: str | None = None  # which chunks were iterators, made lists once
 
     @property
     def run(self) -> RecipeRun:
@@ -84,8 +97,8 @@ class Advice:
 
     @property
     def chunks(self) -> int:
-        """How many chunks, one task each, a call of the ladder runs."""
-        return self.run.tasks or 1
+        """How many chunks, one task each, a timed call of the ladder runs."""
+        return self.run.size or 1
 
     @property
     def work_per_chunk_s(self) -> float | None:
@@ -139,6 +152,10 @@ class Advice:
         lines += [f"- {line}" for line in self.evidence] + ["", self.table(), ""]
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """What IPython and Jupyter display: :meth:`to_markdown`."""
+        return self.to_markdown()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kernel": self.name,
@@ -151,6 +168,10 @@ class Advice:
             "overhead_per_task_s": self.overhead_s,
             "overhead_per_call_s": self.call_overhead_s,
             "break_even_work_per_chunk_s": self.break_even_s,
+            "examined": None if self.examined is None else self.examined.to_dict(),
+            "round_trip_s": self.round_trip_s,
+            "printed": None if self.printed is None else vars(self.printed),
+            "materialized": self.materialized,
         }
 
     def results(self) -> Session:
@@ -174,6 +195,10 @@ class Advice:
             shipping=None if shipping is None else Shipping(**shipping),
             overhead_s=record.get("overhead_per_task_s") or {},
             call_overhead_s=record.get("overhead_per_call_s") or {},
+            examined=None if record.get("examined") is None else Examined.from_dict(record["examined"]),
+            round_trip_s=record.get("round_trip_s"),
+            printed=None if record.get("printed") is None else Printed(**record["printed"]),
+            materialized=record.get("materialized"),
         )
 
     def __repr__(self) -> str:
@@ -197,16 +222,31 @@ def _pays(speedup: Interval | None) -> bool:
     return (speedup.value if speedup.low is None else speedup.low) > 1.0 and speedup.value >= WORTH_IT
 
 
+ONE_THREAD = {"python_threads": "serial", "numba_threads": "numba"}  # the same calls, on one thread
+
+
 def _gil_held(advice: Advice, row: Row) -> float | None:
-    """The share of a one-worker call of this variant that held the GIL, on a build with one."""
-    one = advice.figures.row(row.measurement.variant, 1)
+    """The share of a one-worker call of this variant (or of its one-thread rung) that held the GIL."""
+    variant = row.measurement.variant
+    one = advice.figures.row(variant, 1) or advice.figures.row(ONE_THREAD.get(variant, variant), 1)
     held = None if one is None else one.measurement.gil_held
     return held if advice.environment["gil_enabled"] else None
 
 
-def _holds_gil(advice: Advice, row: Row) -> bool:
+def _superlinear(advice: Advice, row: Row) -> bool:
+    """Faster than its one-thread rung by more than its workers, beyond both intervals: that time is off."""
+    m = row.measurement
+    if not m.parallel or row.median is None or row.median.high is None:
+        return False
+    base = ONE_THREAD.get(m.function, "serial")  # processes run serial's calls
+    one = advice.figures.timed(m.variant, 1) or advice.figures.timed(base, 1)
+    low = None if one is None or one.median is None else one.median.low
+    return low is not None and low > m.workers * row.median.high
+
+
+def _holds_gil(advice: Advice, row: Row, share: float = GIL_BOUND_SHARE) -> bool:
     held = _gil_held(advice, row)
-    return held is not None and held >= GIL_BOUND_SHARE
+    return held is not None and held >= share
 
 
 def _candidates(advice: Advice) -> list[Row]:
@@ -218,6 +258,7 @@ def _candidates(advice: Advice) -> list[Row]:
         and row.measurement.variant != "serial"
         and (row.measurement.workers > 1 or not row.measurement.parallel)
         and not (row.measurement.variant == "python_threads" and _holds_gil(advice, row))
+        and not _superlinear(advice, row)
     ]
 
 
@@ -245,25 +286,46 @@ def _task_cost(advice: Advice, row: Row) -> float | None:
 
 
 def _limit(advice: Advice, row: Row) -> str | None:
-    """What holds this variant back, if the measurements say."""
-    m = row.measurement
+    """What holds this variant back, if the measurements say, and what would change it."""
+    m, examined = row.measurement, advice.examined
+    if m.variant == "numba_threads" and _holds_gil(advice, row, diagnosis.NUMBA_GIL_SHARE):
+        conversion = None if examined is None else examined.conversion
+        return diagnosis.numba_gil(_gil_held(advice, row), conversion)
     if _holds_gil(advice, row):
         return f"a call holds the GIL {_gil_held(advice, row):.0%} of the time"
+    if examined is not None and m.parallel and examined.cores_used >= diagnosis.PARALLEL_ALREADY:
+        return f"a serial call already keeps {examined.cores_used:.1f} cores busy (see below)"
     rated = _rate(advice, row)
     if rated and row.bound == "memory":
-        return f"memory-bound, {_gbps(rated[0])} of the machine's {_gbps(rated[1])}"
+        return f"memory-bound, at least {_gbps(rated[0])} of the machine's {_gbps(rated[1])}"
+    if examined is not None and m.parallel and diagnosis.imbalance(examined, m.workers):
+        return f"uneven chunks: an efficiency of {imbalance_bound(examined.chunk_s, m.workers):.2f} at most"
     threads, own_work = advice.break_even_s.get("threads"), advice.work_per_chunk_at(m.variant)
     if m.executor == "threads" and threads is not None and own_work is not None and own_work < threads:
         return (  # compiled, a chunk's work can shrink below what a threaded task costs
             f"at its speed a chunk holds {report.format_seconds(own_work)} of work, "
             f"less than the {report.format_seconds(threads)} threads pay for"
         )
+    if m.executor == "processes" and m.backend == "loky" and advice.round_trip_s is not None:
+        return _process_limit(advice, row)
     cost, work = _task_cost(advice, row), advice.work_per_chunk_s
     if cost is not None and work and cost > 0.05 * work:
         return (
             f"each task costs {report.format_seconds(cost)} (pickling, the pool and its share of a call) "
             f"against {report.format_seconds(work)} of work"
         )
+    return None
+
+
+def _process_limit(advice: Advice, row: Row) -> str | None:
+    """loky's real cost for these chunks against the work per worker; and whether they add up to the row."""
+    serial, trip = advice.figures.timed("serial", 1), advice.round_trip_s
+    if serial is None or serial.median is None or row.median is None or trip is None:
+        return None
+    share = serial.median.value / row.measurement.workers
+    accounted = diagnosis.process_costs(row.median, serial.median.value, row.measurement.workers, trip)
+    if trip > 0.05 * share or not accounted.startswith("its costs add up"):
+        return accounted
     return None
 
 
@@ -306,6 +368,16 @@ def _why_serial(advice: Advice) -> str:
 
 
 def _recommendation(advice: Advice) -> str:
+    """The verdict, then what skews it: one sample a rung (``--quick``), or a kernel that prints."""
+    verdict = _verdict(advice)
+    if advice.run.sampling is not None and advice.run.sampling.max_rounds < 2:
+        verdict += "; a first look (--quick): one sample a rung, no interval"
+    if advice.printed is not None:
+        verdict += f"; the kernel printed {advice.printed.lines:,} lines, and its times include printing them"
+    return verdict
+
+
+def _verdict(advice: Advice) -> str:
     run, cores = advice.run, advice.environment["cores"]["usable"]
     best, serial = _best(advice), advice.figures.timed("serial", 1)
     if run.sampling is None:
@@ -335,17 +407,28 @@ def _recommendation(advice: Advice) -> str:
 
 
 def _evidence(advice: Advice) -> list[str]:
-    run, lines = advice.run, []
-    work = advice.work_per_chunk_s
+    """What the verdict rests on: how sure it is, each rung's figures, then each cause found and the costs."""
+    run, lines = advice.run, [_certainty(advice)]
+    work, examined = advice.work_per_chunk_s, advice.examined
     if work is not None:
-        lines.append(f"serial: {report.format_seconds(work)} of work per chunk, {run.tasks} chunks")
+        total = len(examined.chunk_s) if examined is not None else advice.chunks
+        timed_on = f"timed on {advice.chunks} of the {total} chunks, evenly spaced; every rung was checked "
+        lines.append(
+            f"serial: {report.format_seconds(work)} of work per chunk; "
+            + (f"{timed_on}on all {total}" if advice.chunks < total else f"{total} chunks")
+        )
     for row in advice.figures:
         m = row.measurement
         shown = m.workers == advice.workers or not m.parallel
         if not row.median or not shown or m.variant == "serial":
             continue
         line = f"{m.variant} x{m.workers}: {_times(row.speedup)} serial"
-        if m.workers > 1:
+        impossible = next((flag.reason for flag in row.flags if flag.kind == "impossible"), None)
+        if _superlinear(advice, row):
+            line += f", more than {m.workers} workers can give over one thread: not used as evidence"
+        elif impossible:
+            line += f"; its efficiency is not used: {impossible}"
+        elif m.workers > 1 and row.efficiency is not None:
             line += f", efficiency {report.format_interval(row.efficiency)}"
         held = _gil_held(advice, row)
         if held is not None:
@@ -359,6 +442,7 @@ def _evidence(advice: Advice) -> list[str]:
             f"floats differed from serial's by up to {max(errors):.3g} (another order of additions?): "
             "--rtol or --atol says what difference you accept"
         )
+    lines += _causes(advice)
     lines += _memory_lines(advice)
     if not advice.environment["gil_enabled"]:
         lines.append("this Python runs without a GIL: python_threads is the row to read")
@@ -366,18 +450,85 @@ def _evidence(advice: Advice) -> list[str]:
         lines.append(f"numba: {advice.numba_reason}")
     if advice.compile_s is not None:
         lines.append(f"numba compiled it in {report.format_seconds(advice.compile_s)}, not counted above")
-    if advice.shipping is None:
-        lines.append("the chunks or their results cannot be pickled: worker processes cannot get them")
-    else:
-        shipped = advice.shipping
-        lines.append(
-            f"a process task ships {shipped.chunk_bytes:,} bytes and back {shipped.result_bytes:,} "
-            f"({report.format_seconds(shipped.seconds)} to pickle and unpickle)"
-        )
+    lines += _shipping_line(advice)
     for executor, seconds in advice.break_even_s.items():
         line = f"{executor} pay only for chunks of more than {report.format_seconds(seconds)} of work"
         lines.append(line + (f" (yours hold {report.format_seconds(work)})" if work is not None else ""))
     return lines
+
+
+def _shipping_line(advice: Advice) -> list[str]:
+    """What a chunk and its result weigh for a worker process; nothing if serial never ran them."""
+    serial, shipped = advice.figures.row("serial", 1), advice.shipping
+    if serial is None or serial.measurement.status != "OK":
+        return []
+    if shipped is None:
+        return ["the chunks or their results cannot be pickled: worker processes cannot get them"]
+    return [
+        f"a process task ships {shipped.chunk_bytes:,} bytes and back {shipped.result_bytes:,} "
+        f"({report.format_seconds(shipped.seconds)} to pickle and unpickle in one process)"
+    ]
+
+
+def _causes(advice: Advice) -> list[str]:
+    """Each cause of a loss that the watched serial pass, the GIL probe or loky's round trip shows."""
+    examined, found = advice.examined, list[str]()
+    if examined is None:
+        return found
+    if advice.materialized:
+        found.append(advice.materialized)
+    if examined.results_none:
+        found.append(
+            "the kernel returned None for every chunk, so the agreement check compared nothing: "
+            "return what it computes (numba may drop work whose result is never used)"
+        )
+    if advice.printed is not None:
+        found.append(
+            f"the kernel printed {advice.printed.lines:,} lines (the first: {advice.printed.first!r}), "
+            "kept out of this report: its times include writing them, and a call that prints takes the GIL"
+        )
+    numba = advice.figures.row("numba", 1)
+    if numba is not None and advice.environment["gil_enabled"]:
+        found.append(diagnosis.numba_gil(numba.measurement.gil_held, examined.conversion) or "")
+    found.append(diagnosis.already_parallel(examined, advice.environment["cores"]["usable"]) or "")
+    found.append(diagnosis.imbalance(examined, advice.workers) or "")
+    found.append(diagnosis.system_time(examined) or "")
+    serial, compiled = advice.work_per_chunk_at("serial"), advice.work_per_chunk_at("numba")
+    saved = None if serial is None or compiled is None else serial - compiled
+    found.append(diagnosis.compile_repaid(advice.compile_s, saved, len(examined.chunk_s)) or "")
+    processes = advice.figures.timed("joblib_processes", advice.workers)
+    serial_row, trip = advice.figures.timed("serial", 1), advice.round_trip_s
+    if processes and serial_row and processes.median and serial_row.median and trip is not None:
+        account = diagnosis.process_costs(processes.median, serial_row.median.value, advice.workers, trip)
+        found.append(f"joblib_processes x{advice.workers}: {account}")
+    return [line for line in found if line]
+
+
+def _certainty(advice: Advice) -> str:
+    """How sure the verdict is: the advised rung's interval against the next best's."""
+    run = advice.run
+    if run.sampling is None:
+        return "how sure: nothing was timed (--check-only)"
+    if advice.figures.timed("serial", 1) is None:
+        return "how sure: serial could not be timed, so nothing could"
+    if run.sampling.max_rounds < 2:
+        return "how sure: a first look (--quick), one sample a rung, no interval: run without --quick"
+    ranked = sorted(_candidates(advice), key=lambda r: r.median.value if r.median else math.inf)
+    best = ranked[0] if ranked and _pays(ranked[0].speedup) else advice.figures.timed("serial", 1)
+    rivals = [r for r in [advice.figures.timed("serial", 1), *ranked] if r is not None and r is not best]
+    if best is None or best.median is None or not rivals:
+        return "how sure: one rung was timed"
+    rival = min(rivals, key=lambda r: r.median.value if r.median else math.inf)
+    name = f"{best.measurement.variant} x{best.measurement.workers}"
+    other = f"{rival.measurement.variant} x{rival.measurement.workers}"
+    if best.median.high is None or rival.median is None or rival.median.low is None:
+        return f"how sure: {name} against the next best, {other}, has no interval"
+    if best.median.high < rival.median.low:
+        return f"how sure: sure; {name} is faster than the next best, {other}, beyond both 95% intervals"
+    return (
+        f"how sure: not sure; the 95% intervals of {name} and the next best, {other}, overlap, so either "
+        "may be the faster: --rigorous narrows them"
+    )
 
 
 def _memory_lines(advice: Advice) -> list[str]:
@@ -391,7 +542,8 @@ def _memory_lines(advice: Advice) -> list[str]:
             bound = ": memory-bound" if row.bound == "memory" else ""
             m = row.measurement
             lines.append(
-                f"{m.variant} x{m.workers} moves {_gbps(rated[0])}, {share:.0%} of the machine's copy "
+                f"{m.variant} x{m.workers} moves at least {_gbps(rated[0])} (its chunks and results once; "
+                f"the temporaries it makes are not counted), {share:.0%} of the machine's copy "
                 f"bandwidth ({_gbps(rated[1])}){bound}"
             )
     return lines

@@ -15,14 +15,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
-from cookbook import environment
+from cookbook import backends, environment
+from cookbook.isolate import DEFAULT_TIMEOUT_S
 from cookbook.options import MODES, Mode, RunOptions, Sampling
 from cookbook.results import Session
 
 __all__ = [
     "Parser",
     "UsageError",
+    "add_advise_arguments",
+    "add_agreement_arguments",
     "add_measuring_arguments",
+    "advise_options",
+    "advise_workers",
     "command_line",
     "default_workers",
     "finish",
@@ -124,6 +129,19 @@ def sweep(cores: int) -> list[int]:
     return sorted(counts)
 
 
+def add_timeout(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--timeout``; ``what`` runs in a process of its own."""
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="stop a variant whose first call and warm-up, or one of whose samples, runs longer than this, "
+        f"report it as TIMEOUT, and go on; {what} runs in a process of its own, "
+        f"so its threads and worker processes are killed with it (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
 def add_measuring_arguments(parser: argparse.ArgumentParser, *, rigorous: str) -> None:
     """``--workers``, the modes and the sampling overrides; ``rigorous`` says what ``--rigorous`` does."""
     parser.add_argument(
@@ -176,3 +194,45 @@ def sampling(args: argparse.Namespace) -> Sampling:
     overrides = {"min_rounds": args.repeat, "precision": args.precision, "budget_s": args.budget}
     overrides["floor_s"] = args.sample_time
     return MODES[mode].replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def advise_workers() -> tuple[int, ...]:
+    """The usable cores: advise's parallel rungs at the most workers (its one-thread rungs run anyway)."""
+    return (max(default_workers()),)
+
+
+def add_advise_arguments(parser: argparse.ArgumentParser) -> None:
+    """What ``cookbook.advise`` and ``%advise`` measure with: as ``run``, and the agreement's tolerances."""
+    add_measuring_arguments(
+        parser, rigorous="more rounds, narrower intervals, longer samples, all chunks timed"
+    )
+    add_timeout(parser, "the kernel")
+    add_agreement_arguments(parser)
+    backends.add_arguments(parser)
+
+
+def add_agreement_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--check-only``, ``--rtol`` and ``--atol``, as ``cookbook.advise`` and ``%advise`` take them."""
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="check that every variant agrees with serial, one call each, and time nothing",
+    )
+    parser.add_argument(
+        "--rtol", type=tolerance, default=0.0, help="relative tolerance for float results (default 0)"
+    )
+    parser.add_argument(
+        "--atol", type=tolerance, default=0.0, help="absolute tolerance for float results (default 0)"
+    )
+
+
+def advise_options(args: argparse.Namespace) -> RunOptions:
+    """An advise run's options: the measuring, ``--timeout``, ``--check-only`` and backends' arguments."""
+    return RunOptions(
+        workers=tuple(args.workers or advise_workers()),
+        sampling=sampling(args),
+        check_only=args.check_only,
+        backends=tuple(args.backend),
+        scheduler=args.scheduler,
+        timeout_s=args.timeout,
+    )

@@ -112,6 +112,7 @@ def run_recipe(
     on_measured: OnMeasured = lambda run, measurement: None,
     into: list[RecipeRun] | None = None,
     skip: frozenset[tuple[str, int]] = frozenset(),
+    reference: Callable[[], Any] | None = None,
 ) -> RecipeRun:
     """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
 
@@ -123,7 +124,8 @@ def run_recipe(
     anything is measured, so that a run interrupted half-way still holds
     what it measured. Steps in ``skip`` (measured by an earlier process) are
     left out; a skipped ``serial`` is still called once, untimed, for the
-    reference answer.
+    reference answer, unless ``reference`` gives it (a copy of a result the
+    caller checked already).
     """
     n = recipe.size_of(options.size)
     sampling = None if options.check_only else options.sampling
@@ -141,14 +143,15 @@ def run_recipe(
         detail = f"make_input failed: {_describe(error)}"
         fill_steps(run, steps, "ERROR", detail, skip=skip, on_step=on_step, on_measured=on_measured)
         return run
-    reference: Any = None
+    expected: Any = None
     reference_ok = False
     ready: list[_Step] = []
     with contextlib.ExitStack() as backends_open:  # dask clusters live until every round is done
         for planned in steps:
             if planned.key in skip:
                 if planned.variant == "serial":
-                    reference, reference_ok = recipe.variants["serial"](data, 1), True
+                    answer = reference or partial(recipe.variants["serial"], data, 1)
+                    expected, reference_ok = answer(), True
                 continue
             on_step(recipe.name, planned.variant, planned.workers, "first call and warm-up")
             if planned.variant != "serial" and not reference_ok:
@@ -158,13 +161,13 @@ def run_recipe(
             step, result = _set_up(
                 planned,
                 variant_call=partial(recipe.variants[planned.function], data, planned.workers),
-                check=partial(compare, reference, rtol=recipe.rtol, atol=recipe.atol),
+                check=partial(compare, expected, rtol=recipe.rtol, atol=recipe.atol),
                 open_backend=partial(joblib_backend, planned.backend, planned.workers, options.scheduler),
                 backends_open=backends_open,
                 sampling=sampling,
             )
             if planned.variant == "serial":
-                reference, reference_ok = result, step.measurement.status == "OK"
+                expected, reference_ok = result, step.measurement.status == "OK"
                 run.bytes_per_call = _bytes_per_call(recipe, n, data, result)
                 if reference_ok and not recipe.packaged:
                     _warn(reproducibility_problem(recipe, n, result))

@@ -25,7 +25,7 @@ from cookbook import backends, cli, environment, export, plot, report
 from cookbook.cli import UsageError
 from cookbook.compare import ALPHA, FACTOR, compare_runs, different_machines, environment_differences
 from cookbook.figures import derive
-from cookbook.isolate import DEFAULT_TIMEOUT_S, measure_overhead, run_isolated
+from cookbook.isolate import measure_overhead, run_isolated
 from cookbook.measure import plan
 from cookbook.options import MODES, RunOptions, Sampling
 from cookbook.progress import steps_progress
@@ -146,15 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=Path, metavar="PATH", help="also write one CSV row per measurement to PATH"
     )
     backends.add_arguments(parser)
-    parser.add_argument(
-        "--timeout",
-        type=cli.seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="SECONDS",
-        help="stop a variant whose first call and warm-up, or one of whose samples, runs longer than this, "
-        "report it as TIMEOUT, and go on; each recipe runs in a process of its own, "
-        f"so its threads and worker processes are killed with it (default {DEFAULT_TIMEOUT_S:g})",
-    )
+    cli.add_timeout(parser, "each recipe")
     parser.add_argument(
         "--force",
         action="store_true",

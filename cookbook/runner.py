@@ -13,6 +13,15 @@ descriptor ``FD``, one pickled, length-prefixed message at a time:
 An :class:`OverheadJob` instead measures joblib's cost per task on each
 backend and sends ``("overhead", seconds_per_task_by_backend)``.
 
+A :class:`KernelJob` runs a user's kernel for ``cookbook.advise``. Before
+its steps, unless an earlier runner did, it checks the kernel with
+``cookbook.kernel.examine`` (as step ``serial``, phase ``checking the
+kernel``) and compiles it with numba (as step ``numba``, phase
+``compiling``), and sends ``("examined", Examined)``; or ``("refused",
+line)`` when the kernel cannot be measured (it raised, or its passes
+differ). After its steps it sends ``("round_trip", seconds_per_call)``:
+what loky's warm workers cost for these chunks with no work in the tasks.
+
 A step that hangs cannot be stopped from inside (a pure-Python thread cannot
 be killed), so the parent kills this process's whole process group instead:
 its threads, and the loky workers it started, go with it.
@@ -20,6 +29,8 @@ its threads, and the loky workers it started, go with it.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import pickle
 import signal
@@ -29,16 +40,18 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any
 
-from cookbook import environment
-from cookbook.backends import task_overhead
+from cookbook import environment, kernel
+from cookbook.backends import process_overheads, task_overhead, thread_overheads
 from cookbook.measure import run_recipe
 from cookbook.options import RunOptions
 from cookbook.recipe import load
+from cookbook.results import Measurement, RecipeRun, step_name
 from cookbook.timing import shutdown_process_pool
 
-__all__ = ["HEADER", "Job", "OverheadJob", "main", "send"]
+__all__ = ["HEADER", "Job", "KernelJob", "OverheadJob", "main", "send"]
 
 HEADER = struct.Struct("<Q")  # the length of the pickled message that follows
 
@@ -50,6 +63,17 @@ class Job:
     recipe: str  # a packaged name or a path: what ``recipe.load`` takes
     options: RunOptions
     skip: frozenset[tuple[str, int]]  # steps an earlier runner measured
+
+
+@dataclass(frozen=True)
+class KernelJob:
+    """A user's kernel's ladder to check and measure (``cookbook.advise``)."""
+
+    target: kernel.Target
+    options: RunOptions
+    skip: frozenset[tuple[str, int]]
+    examined: kernel.Examined | None  # from an earlier runner: not examined nor compiled again
+    chunk_file: str | None = None  # where the serial pass writes the index of the chunk it is on
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,10 @@ def _end_with_parent(parent: int) -> None:
 
 def _run(fd: int) -> None:
     with os.fdopen(fd, "wb") as channel:
-        job: Job | OverheadJob = pickle.load(sys.stdin.buffer)
+        job: Job | KernelJob | OverheadJob = pickle.load(sys.stdin.buffer)
+        if isinstance(job, KernelJob):
+            _run_kernel(job, channel)
+            return
         if isinstance(job, OverheadJob):
             per_task = {b: task_overhead(b, job.workers, job.scheduler) for b in job.backends}
             send(channel, ("overhead", per_task))
@@ -101,6 +128,103 @@ def _run(fd: int) -> None:
         )
         shutdown_process_pool()
         send(channel, ("thread_pools", environment.thread_pools()))
+
+
+def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
+    """Examine and compile the kernel (unless done), check every rung on all chunks, time them on some."""
+    target, options = job.target, job.options
+    examined, results, compiled = job.examined, None, None
+    if examined is None:
+        send(channel, ("step", "serial", 1, "checking the kernel"))
+    try:
+        function, chunks, combine, materialized = target.load()
+    except kernel.KernelError as error:
+        send(channel, ("refused", str(error)))
+        return
+    if examined is None:
+        try:
+            examined, results = kernel.examine(
+                function,
+                chunks,
+                combine,
+                target.name,
+                (target.rtol, target.atol),
+                workers=max(options.workers),
+                everything=options.check_only or options.sampling.mode == "rigorous",
+                on_chunk=partial(_note_chunk, job.chunk_file),
+            )
+        except kernel.KernelError as error:
+            send(channel, ("refused", str(error)))
+            return
+        examined.materialized = materialized
+        send(channel, ("examined", examined))
+        send(channel, ("step", "numba", 1, "compiling"))
+        compiled, examined.numba_reason, examined.compile_s = kernel.compile_kernel(function, chunks[0])
+        if compiled is not None:
+            examined.conversion = kernel.conversion(compiled, chunks[0], results[0], target.rtol, target.atol)
+        send(channel, ("compiled", examined.numba_reason, examined.compile_s, examined.conversion))
+    recipe = kernel.ladder_recipe(
+        target.name, function, chunks, combine, examined.numba_reason, (target.rtol, target.atol), compiled
+    )
+
+    def on_step(name: str, variant: str, workers: int, phase: str) -> None:
+        send(channel, ("step", variant, workers, phase))
+
+    def on_measured(run: RecipeRun, m: Measurement) -> None:
+        send(channel, ("measured", m.to_dict(), run.bytes_per_call))
+
+    skip = job.skip
+    if not options.check_only and examined.sampled < len(chunks):  # check on every chunk, time on some
+        finish = combine or (lambda results: results)
+        checked = run_recipe(
+            recipe,
+            dataclasses.replace(options, check_only=True),
+            on_step=lambda name, variant, workers, phase: on_step(name, variant, workers, "checked"),
+            on_measured=lambda run, m: None if m.status == "OK" else on_measured(run, m),
+            skip=skip if results is None else skip | {("serial", 1)},  # its results are known
+            reference=None if results is None else lambda: copy.deepcopy(finish(results)),
+        )
+        skip |= {(m.variant, m.workers) for m in checked.measurements if m.status != "OK"}
+    timed = options
+    if not options.check_only and examined.sampled < len(chunks):  # the checks were the first calls
+        timed = dataclasses.replace(options, sampling=options.sampling.replace(max_warmup=1))
+    run = run_recipe(
+        recipe,
+        dataclasses.replace(timed, size=examined.sampled),
+        on_step=on_step,
+        on_measured=on_measured,
+        skip=skip,
+    )
+    if not options.check_only and max(options.workers) > 1:
+        send(channel, ("aside", "python_threads", max(options.workers), "no-op tasks"))
+        send(channel, ("overheads", _overheads(options)))
+    processes = run.find("joblib_processes", max(options.workers))
+    if processes is not None and processes.timed and processes.workers > 1:
+        send(channel, ("aside", "joblib_processes", processes.workers, "shipping the chunks, no work"))
+        sent = kernel.picked(len(chunks), examined.sampled)
+        given = None if results is None else [results[i] for i in sent]
+        seconds = kernel.pool_round_trip([chunks[i] for i in sent], given, processes.workers)
+        send(channel, ("round_trip", seconds))
+    shutdown_process_pool()
+    send(channel, ("thread_pools", environment.thread_pools()))
+
+
+def _note_chunk(path: str | None, index: int) -> None:
+    """Write the chunk's index over the last one: the parent reads it if the pass hangs or dies."""
+    if path is not None:
+        with open(path, "w", encoding="ascii") as file:
+            file.write(str(index))
+
+
+def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per no-op task and per call at the most workers: on threads, and on each process backend."""
+    workers = max(options.workers)
+    per_task, per_call = {}, {}
+    per_task["threads"], per_call["threads"] = thread_overheads(workers)
+    for backend in options.backends:
+        executor = step_name("processes", backend)
+        per_task[executor], per_call[executor] = process_overheads(backend, workers, options.scheduler)
+    return per_task, per_call
 
 
 if __name__ == "__main__":  # run as cookbook.runner, not __main__, so the parent's pickles match its classes

@@ -1,7 +1,10 @@
 """Kernels of each kind for the tests of ``python -m cookbook.advise`` (not a recipe)."""
 
+import os
 import random
+import signal
 import threading
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -80,3 +83,104 @@ def add_up(results):
 
 
 not_a_function = 3
+
+
+# --- kernels that misbehave on one rung or one chunk (cookbook.kernel, cookbook.isolate) ---------
+
+
+def _in_worker_process():
+    """True in a loky worker: advise's runner leads its own process group, its workers do not."""
+    return os.getpgid(0) != os.getpid()
+
+
+def hangs_in_processes(n):
+    if _in_worker_process():
+        time.sleep(3600)
+    return python_loop(n)
+
+
+def dies_on_threads(n):
+    """Kills its process from a pool thread: numba cannot compile os.kill, so only python_threads dies."""
+    if threading.current_thread() is not threading.main_thread():
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return python_loop(n)
+
+
+def no_memory_in_processes(n):
+    if _in_worker_process():
+        raise MemoryError("no room in a worker")
+    return python_loop(n)
+
+
+def hangs_on_three(n):
+    if n == 3:
+        time.sleep(3600)
+    return n
+
+
+def make_four():
+    return [1, 2, 3, 4]
+
+
+def raises_on_1002(n):
+    if n == 1002:
+        raise ValueError("1002 is refused")
+    return python_loop(n)
+
+
+def make_thousands():
+    return [1000, 1001, 1002, 1003]
+
+
+def sum_items(items):
+    total = 0
+    for item in items:
+        total += item
+    return total
+
+
+def make_iterators():
+    """Chunks that are iterators: a second pass over them would find them empty."""
+    return [iter(range(k, k + 2000)) for k in range(4)]
+
+
+def returns_none(n):
+    python_loop(n)
+
+
+def prints(n):
+    print(f"chunk {n}")
+    print("done")
+    return python_loop(n)
+
+
+def keyword_only(n, *, scale=3):
+    return python_loop(n) * scale
+
+
+def helper(n):
+    return n + 1
+
+
+def calls_a_helper(n):
+    total = 0
+    for k in range(n):
+        total += helper(k)
+    return total
+
+
+def list_sum(values):
+    """A list argument: numba converts it, holding the GIL, on every call."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
+def make_lists():
+    return [[float(k) for k in range(20_000)] for _ in range(4)]
+
+
+def one_over(n):
+    """A class numba does not know."""
+    return Fraction(1, n)

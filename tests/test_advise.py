@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from cookbook.advice import Advice, Shipping
+from cookbook.advice import Advice
 from cookbook.advise import advise, load_target, main
 from cookbook.environment import gil_enabled
+from cookbook.kernel import Shipping
 from cookbook.options import MODES, RunOptions
 from cookbook.render import render_text
 from cookbook.results import Measurement, RecipeRun, Sample, Session
@@ -54,7 +55,7 @@ def test_a_kernel_numba_compiles_gets_the_whole_ladder_and_every_variant_agrees(
 def test_a_kernel_numba_rejects_says_why_in_one_line_and_is_never_advised_as_numba():
     advice = advise(advise_kernels.fraction_sum, advise_kernels.make_small(), options=QUICK)
     assert "numba" not in {m.variant for m in advice.run.measurements}
-    assert advice.numba_reason.startswith("numba cannot compile it in nopython mode: ")
+    assert advice.numba_reason.startswith("numba cannot compile it")
     assert "\n" not in advice.numba_reason
     assert advice.run.not_applicable["numba_threads"] == advice.numba_reason
     assert "numba" not in advice.recommendation
@@ -143,7 +144,10 @@ def test_the_command_writes_json_and_markdown_and_exits_0(tmp_path, capsys):
         ([f"{KERNELS}:missing"], "advise_kernels.missing: does not exist"),
         ([f"{KERNELS}:not_a_function"], "advise_kernels.not_a_function: is not a function"),
         ([f"{KERNELS}:python_loop", "--chunks", "nope"], "advise_kernels.nope: does not exist"),
-        ([f"{KERNELS}:raises"], "raises raised on a chunk: ValueError: no good: 20000"),
+        (
+            [f"{KERNELS}:raises"],
+            "raises raised on chunk 0 (of 8, counted from 0): ValueError: no good: 20000",
+        ),
         ([f"{KERNELS}:noisy"], "is not deterministic: two serial passes differ"),
         ([f"{KERNELS}:python_loop", "--chunks", "make_none"], "no chunks"),
         ([f"{KERNELS}:python_loop", "--workers", "two"], "argument --workers: 'two' is not a whole number"),
@@ -155,8 +159,10 @@ def test_the_command_writes_json_and_markdown_and_exits_0(tmp_path, capsys):
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert main([*argv, "--quick"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and message in err, err
+    err = capsys.readouterr().err  # after the progress lines of a kernel that ran
+    errors = [line for line in err.splitlines() if line.startswith("python -m cookbook.advise: error: ")]
+    assert len(errors) == 1 and message in errors[0] and err.endswith(errors[0] + "\n"), err
+    assert "Traceback" not in err
 
 
 def test_chunks_that_cannot_be_pickled_fail_the_processes_row_and_the_others_still_run(capsys):
@@ -183,7 +189,7 @@ def test_a_memory_bound_kernel_is_measured_against_the_machines_copy_bandwidth()
     )
     assert advice.run.ok and advice.environment["memory_bandwidth_bytes_per_s"] > 0
     assert any(
-        line.startswith("serial x1 moves ") and "of the machine's copy bandwidth" in line
+        line.startswith("serial x1 moves at least ") and "of the machine's copy bandwidth" in line
         for line in advice.evidence
     ), advice.evidence
     assert "| serial | 1 |" in advice.table() and " GB/s " in advice.table()
@@ -296,10 +302,13 @@ def test_a_memory_bound_kernel_that_nothing_speeds_up_is_called_memory_bound():
         "stay serial: no variant pays on 2 cores (the kernel is memory-bound: one thread "
         "streams 15.0 GB/s, 75% of the machine's copy bandwidth, so more workers queue for memory)"
     )
-    assert "numpy_threads 1.02x: memory-bound, 15.3 GB/s of the machine's 20.0 GB/s" in advice.recommendation
-    assert "serial x1 moves 15.0 GB/s, 75% of the machine's copy bandwidth (20.0 GB/s): memory-bound" in (
-        advice.evidence
+    assert "numpy_threads 1.02x: memory-bound, at least 15.3 GB/s of the machine's 20.0 GB/s" in (
+        advice.recommendation
     )
+    assert (
+        "serial x1 moves at least 15.0 GB/s (its chunks and results once; the temporaries it makes are not "
+        "counted), 75% of the machine's copy bandwidth (20.0 GB/s): memory-bound"
+    ) in advice.evidence
 
 
 def test_a_gain_of_a_few_per_cent_is_not_worth_advising():

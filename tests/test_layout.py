@@ -19,9 +19,9 @@ LAYERS = {
     },
     "model": {"results"},
     "derivation": {"figures", "trust"},
-    "measuring": {"isolate", "measure", "progress", "runner", "timing"},
-    "reporting": {"advice", "compare", "export", "plot", "render", "report"},
-    "commands": {"__init__", "__main__", "advise", "cli", "run"},
+    "measuring": {"isolate", "kernel", "measure", "progress", "runner", "timing"},
+    "reporting": {"advice", "compare", "diagnosis", "export", "plot", "render", "report"},
+    "commands": {"__init__", "__main__", "advise", "cli", "magic", "run"},
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 

@@ -134,7 +134,7 @@ def test_busy_reason_thresholds_and_wording() -> None:
 needs_two_cores = pytest.mark.skipif(
     not ON_LINUX or (os.cpu_count() or 1) < 2, reason="needs Linux /proc and at least 2 cores"
 )
-SPIN = [sys.executable, "-c", "while True: pass"]
+SPIN = [sys.executable, "-c", "print('spinning', flush=True)\nwhile True: pass"]
 
 
 def measure(seconds: float, spin_here: bool = False) -> tuple[Load, float]:
@@ -153,14 +153,17 @@ def measure(seconds: float, spin_here: bool = False) -> tuple[Load, float]:
 
 
 def spinning(**popen: bool) -> subprocess.Popen[bytes]:
-    child = subprocess.Popen(SPIN, **popen)
-    time.sleep(0.2)  # past the interpreter's start
+    child = subprocess.Popen(SPIN, stdout=subprocess.PIPE, **popen)
+    assert child.stdout is not None
+    child.stdout.readline()  # past the interpreter's start, however long a busy machine makes it
     return child
 
 
 def stop(child: subprocess.Popen[bytes]) -> None:
     child.kill()
     child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
 
 
 @needs_two_cores
