@@ -7,11 +7,14 @@
   (the low end of its speedup's 95% interval above 1) and by at least
   ``WORTH_IT`` (10%: less is not worth a change of code), followed by each other
   rung at the most workers with what limits it: the GIL (the probe's share of
-  a call), memory (the rate against the machine's copy bandwidth), or the cost
-  of a process task (pickling plus the executor's per-task overhead) against
-  the work in a chunk;
+  a call, and for numba what holds it), a kernel already parallel, memory,
+  uneven chunks, chunks too small for threads, or what processes cost against
+  the work per worker (``cookbook.diagnosis`` words each cause);
 - Python threads are never advised on a build with a GIL when a call holds the
-  GIL most of the time: a speedup there can only be noise;
+  GIL most of the time, nor any rung faster than its one-thread rung by more
+  than its workers: such a speedup can only be noise;
+- the **evidence** opens with how sure the verdict is (the advised rung's
+  interval against the next best's), then each rung's figures and each cause;
 - where nothing pays, it says why: chunks smaller than the break-even work per
   chunk, a memory-bound kernel, or the evidence to read.
 """
@@ -323,10 +326,8 @@ def _process_limit(advice: Advice, row: Row) -> str | None:
     if serial is None or serial.median is None or row.median is None or trip is None:
         return None
     share = serial.median.value / row.measurement.workers
-    accounted = diagnosis.process_costs(row.median, serial.median.value, row.measurement.workers, trip)
-    if trip > 0.05 * share or not accounted.startswith("its costs add up"):
-        return accounted
-    return None
+    said, add_up = diagnosis.process_costs(row.median, serial.median.value, row.measurement.workers, trip)
+    return said if trip > 0.05 * share or add_up is False else None
 
 
 def _others(advice: Advice, best: Row | None) -> list[str]:
@@ -499,7 +500,7 @@ def _causes(advice: Advice) -> list[str]:
     processes = advice.figures.timed("joblib_processes", advice.workers)
     serial_row, trip = advice.figures.timed("serial", 1), advice.round_trip_s
     if processes and serial_row and processes.median and serial_row.median and trip is not None:
-        account = diagnosis.process_costs(processes.median, serial_row.median.value, advice.workers, trip)
+        account = diagnosis.process_costs(processes.median, serial_row.median.value, advice.workers, trip)[0]
         found.append(f"joblib_processes x{advice.workers}: {account}")
     return [line for line in found if line]
 

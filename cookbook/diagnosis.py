@@ -113,12 +113,15 @@ def compile_repaid(compile_s: float | None, saved_per_chunk_s: float | None, chu
     )
 
 
-def process_costs(measured: Interval, serial_s: float, workers: int, round_trip_s: float) -> str:
+def process_costs(
+    measured: Interval, serial_s: float, workers: int, round_trip_s: float
+) -> tuple[str, bool | None]:
     """Whether the work split over the workers and the shipping measured in loky's pool add up to a row.
 
     A call of ``workers`` processes takes at least its share of serial's work
     and at most that plus a call that ships the same chunks with no work in
     it; above that, something the two figures do not hold costs the rest.
+    Returns the sentence, and whether they add up (None: one sample, not judged).
     """
     share = serial_s / workers
     expected = share + round_trip_s
@@ -127,11 +130,11 @@ def process_costs(measured: Interval, serial_s: float, workers: int, round_trip_
         f"through loky's warm workers and the results back"
     )
     if measured.low is None:
-        return f"{said}, against {format_seconds(measured.value)} measured (one sample: not judged)"
+        return f"{said}, against {format_seconds(measured.value)} measured (one sample: not judged)", None
     if measured.low <= UNEXPLAINED * expected:
-        return f"its costs add up: {said}, against {format_seconds(measured.value)} measured"
+        return f"its costs add up: {said}, against {format_seconds(measured.value)} measured", True
     unexplained = format_seconds(measured.value - expected)
     return (
         f"{format_seconds(measured.value)} a call, against {said}: {unexplained} a call is explained "
         "by neither (the workers' memory, their caches, a busy machine)"
-    )
+    ), False

@@ -180,8 +180,8 @@ def _examine(
             events.on_step(name, body[0], body[1], phase)
         elif kind == "examined":
             examined = body[0]
-        elif kind == "compiled" and examined is not None:
-            examined.numba_reason, examined.compile_s, examined.conversion = body
+        elif kind == "compiled":
+            examined = body[0]
             return examined, None
         elif kind == "refused":
             raise KernelError(body[0])
@@ -191,9 +191,10 @@ def _examine(
                 how = f"was stopped after {timeout:g} s (--timeout)"
             else:
                 how = f"ended: its process {runner.cause_of_end() or 'exited'}"
-            if examined is None:
+            if examined is None or phase != "compiling":
                 status: Status = "TIMEOUT" if kind == "timeout" else "ERROR"
-                return None, (status, f"the serial pass (in chunk {_chunk(chunk_file)}) {how}")
+                where = f" (in chunk {_chunk(chunk_file)})" if examined is None else " again"
+                return None, (status, f"the serial pass{where} {how}")
             examined.numba_reason = f"numba's compile {how}"
             return examined, None
 

@@ -1,11 +1,13 @@
 """A user's kernel as a ladder of variants, and what one serial pass over its chunks shows.
 
 ``cookbook.advise`` never calls the user's kernel in its own process: a
-runner (``cookbook.isolate``) unpickles the kernel, its chunks and its
-reducer from a :class:`Target`, runs :func:`examine` (one timed serial pass,
-chunk by chunk, then a second pass to check the results repeat), compiles it
-with numba, and then measures the ladder of :func:`ladder_recipe`. A hang or
-a crash then costs the step it happened in, and the command goes on.
+runner (``cookbook.runner``, run by ``cookbook.isolate``) loads the kernel,
+its chunks and its reducer from a :class:`Target`, runs :func:`examine` (one
+timed serial pass, chunk by chunk), compiles it with numba, picks the chunks
+that timed calls will run (:func:`sampled_count`) and runs those again
+(:func:`check_again`: the results must repeat), and then measures the ladder
+of :func:`ladder_recipe`. A hang or a crash costs the step it happened in,
+and the command goes on.
 
 What the serial pass records is measured, not guessed: each chunk's time
 (load imbalance), the process's CPU and system time (a kernel that already
@@ -16,6 +18,7 @@ converting its arguments costs a compiled call.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import math
@@ -42,12 +45,21 @@ __all__ = [
     "KernelError",
     "Shipping",
     "Target",
+    "check_again",
     "compile_kernel",
+    "conversion",
     "examine",
     "find",
+    "imbalance_bound",
     "ladder_recipe",
     "make",
     "materialize",
+    "numba_reason",
+    "picked",
+    "pool_round_trip",
+    "sampled_count",
+    "shipping",
+    "timed",
 ]
 
 Kernel = Callable[[Any], Any]
@@ -58,6 +70,7 @@ Variant = Callable[[Chunks, int], Any]
 DEFAULT_CHUNKS = "make_chunks"
 CONVERSION_CALLS = 5  # calls timed on each form of the argument; the fastest of them is kept
 SAMPLED_CALL_S = 0.1  # a timed call runs enough of the chunks to last about this long serially
+FASTEST_WORK_S = 0.002  # and to give the fastest rung's workers this much work each
 KINDS = {  # what runs each rung's work: declared here, not read from the names
     "serial": Kind("one thread"),
     "python_threads": Kind("threads"),
@@ -213,22 +226,26 @@ class Conversion:
     result: str  # numba's type of the result
 
 
-def compile_kernel(kernel: Kernel, chunk: Any) -> tuple[Kernel | None, str | None, float | None]:
-    """``numba.njit(nogil=True)`` of the kernel compiled on one chunk, its compile time; or why not."""
+def compile_kernel(
+    kernel: Kernel, chunk: Any
+) -> tuple[Kernel | None, str | None, float | None, float | None]:
+    """``numba.njit(nogil=True)`` of the kernel compiled on one chunk, its compile time and a compiled call's.
+
+    Or None and why numba cannot compile it.
+    """
     try:
         import numba
     except ImportError:
-        return None, "numba is not installed for this Python", None
+        return None, "numba is not installed for this Python", None, None
     compiled = numba.njit(nogil=True)(kernel)
     start = time.perf_counter()
     try:
         compiled(chunk)
     except Exception as error:  # numba's TypingError and friends
-        return None, numba_reason(kernel, error), None
+        return None, numba_reason(kernel, error), None, None
     first = time.perf_counter() - start
-    start = time.perf_counter()
-    compiled(chunk)
-    return compiled, None, max(0.0, first - (time.perf_counter() - start))
+    call_s = timed(lambda: compiled(chunk))
+    return compiled, None, max(0.0, first - call_s), call_s
 
 
 _UNTYPED = re.compile(r"Untyped global name '(\w+)'")
@@ -380,23 +397,13 @@ class Examined:
 
 
 def examine(
-    kernel: Kernel,
-    chunks: Chunks,
-    combine: Combine | None,
-    name: str,
-    tol: tuple[float, float],
-    *,
-    workers: int,
-    everything: bool,
-    on_chunk: Callable[[int], None] = lambda index: None,
+    kernel: Kernel, chunks: Chunks, name: str, on_chunk: Callable[[int], None] = lambda index: None
 ) -> tuple[Examined, list[Any]]:
-    """Run the kernel on each chunk, timed and watched; then on the chunks timed calls will run, again.
+    """Run the kernel on each chunk, timed and watched; its results, in chunk order.
 
-    Timed calls run all the chunks with ``everything``, else just enough of
-    them (``sampled_count``): their second results must equal the first.
-    ``on_chunk(index)`` is told each chunk of the first pass as it starts.
+    ``on_chunk(index)`` is told each chunk as it starts. The timed calls are
+    to run all the chunks, until ``check_again`` picks some.
     """
-    rtol, atol = tol
     before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     first, chunk_s = [], []
     for index, chunk in enumerate(chunks):
@@ -406,16 +413,6 @@ def examine(
         chunk_s.append(time.perf_counter() - began)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
-    again = picked(len(chunks), len(chunks) if everything else sampled_count(chunk_s, workers))
-    second = []
-    for i in again:  # the first chunk is among them: its first call's one-time costs (a JIT) drop out
-        began = time.perf_counter()
-        second.append(_call(kernel, chunks[i], i, len(chunks), name))
-        chunk_s[i] = min(chunk_s[i], time.perf_counter() - began)
-    finish = combine or (lambda results: results)
-    same = compare(finish([first[i] for i in again]), finish(second), rtol=rtol, atol=atol)
-    if not same.ok:
-        raise KernelError(f"{name} is not deterministic: two serial passes differ ({same.detail})")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     examined = Examined(
         chunk_s=chunk_s,
@@ -423,7 +420,7 @@ def examine(
         cpu_s=cpu,
         system_s=after.ru_stime - before.ru_stime,
         page_faults=after.ru_minflt - before.ru_minflt,
-        sampled=len(again),
+        sampled=len(chunks),
         results_none=all(result is None for result in first),
         shipping=shipping(chunks, first),
         pools=_parallel_pools(),
@@ -432,18 +429,50 @@ def examine(
     return examined, first
 
 
-def sampled_count(chunk_s: list[float], workers: int) -> int:
-    """Chunks for a serial call of about ``SAMPLED_CALL_S``: a multiple of ``workers``, two each at least.
+def check_again(
+    kernel: Kernel,
+    chunks: Chunks,
+    first: list[Any],
+    combine: Combine | None,
+    examined: Examined,
+    tol: tuple[float, float],
+    *,
+    sampled: int,
+    name: str,
+) -> None:
+    """Run the ``sampled`` chunks that timed calls will run again: their results must be the first's.
 
-    Two tasks a worker at least, so that what a call costs beyond its tasks
-    (starting a thread pool, joblib's dispatch) weighs no more than on the few
-    chunks a call usually has.
+    The first chunk is among them, so the one-time costs of its first call (a
+    JIT) drop out of its time: each of them keeps its faster time.
+    """
+    again = picked(len(chunks), sampled)
+    second = []
+    for i in again:
+        began = time.perf_counter()
+        second.append(_call(kernel, chunks[i], i, len(chunks), name))
+        examined.chunk_s[i] = min(examined.chunk_s[i], time.perf_counter() - began)
+    finish = combine or (lambda results: results)
+    same = compare(finish([first[i] for i in again]), finish(second), rtol=tol[0], atol=tol[1])
+    if not same.ok:
+        raise KernelError(f"{name} is not deterministic: two serial passes differ ({same.detail})")
+    examined.sampled = sampled
+
+
+def sampled_count(chunk_s: list[float], workers: int, speedup: float = 1.0) -> int:
+    """How many chunks a timed call runs: enough, and no more, for its figures to hold for all of them.
+
+    Enough for a serial call of about ``SAMPLED_CALL_S``, and for the fastest
+    rung (``speedup`` times serial's speed: numba's, measured on a chunk) to
+    get ``FASTEST_WORK_S`` of work per worker, so that what a call costs
+    besides its tasks (starting a thread pool, joblib's dispatch) weighs on it
+    about as on all the chunks; a multiple of ``workers``, one each at least.
     """
     n, total = len(chunk_s), sum(chunk_s)
     if total <= SAMPLED_CALL_S:
         return n
-    wanted = math.ceil(n * SAMPLED_CALL_S / total)
-    return min(n, max(2 * workers, math.ceil(wanted / workers) * workers))
+    per_chunk = total / n
+    wanted = max(SAMPLED_CALL_S / per_chunk, workers * FASTEST_WORK_S * max(1.0, speedup) / per_chunk)
+    return min(n, max(workers, math.ceil(wanted / workers - 1e-9) * workers))  # 4.000...1 is 4
 
 
 def picked(n: int, count: int) -> list[int]:
@@ -513,16 +542,19 @@ def ladder_recipe(
         "joblib_processes": joblib_processes,
     }
     if numba_reason is None:
-        import numba
 
-        jitted = compiled or numba.njit(nogil=True)(kernel)
+        @functools.cache
+        def jitted() -> Kernel:  # numba is imported where the rungs run, not where they are planned
+            import numba
+
+            return compiled or numba.njit(nogil=True)(kernel)
 
         def numba_(chunks: Chunks, n_workers: int) -> Any:
-            return finish([jitted(c) for c in chunks])
+            return finish([jitted()(c) for c in chunks])
 
         def numba_threads(chunks: Chunks, n_workers: int) -> Any:
             with ThreadPoolExecutor(n_workers) as pool:
-                return finish(list(pool.map(jitted, chunks)))
+                return finish(list(pool.map(jitted(), chunks)))
 
         variants |= {"numba": numba_, "numba_threads": numba_threads}
     n = len(chunks)
@@ -566,12 +598,6 @@ def imbalance_bound(chunk_s: list[float], workers: int) -> float:
     return total / (workers * max(loads))
 
 
-def spread(chunk_s: list[float]) -> float:
-    """The longest chunk's time over the median chunk's."""
-    middle = statistics.median(chunk_s) if chunk_s else 0.0
-    return max(chunk_s) / middle if middle > 0 else 1.0
-
-
 def pool_round_trip(chunks: Chunks, results: list[Any] | None, workers: int, calls: int = 3) -> float:
     """Seconds per call that sends every chunk to loky's warm worker processes and its result back.
 
@@ -590,14 +616,14 @@ def pool_round_trip(chunks: Chunks, results: list[Any] | None, workers: int, cal
         )
 
     one_call()  # the pool may be new: its start is not a task's cost
-    return min(_timed(one_call) for _ in range(calls))
+    return min(timed(one_call) for _ in range(calls))
 
 
 def _give_back(chunk: Any, result: Any) -> Any:
     return result
 
 
-def _timed(call: Callable[[], Any]) -> float:
+def timed(call: Callable[[], Any]) -> float:
     start = time.perf_counter()
     call()
     return time.perf_counter() - start

@@ -133,36 +133,18 @@ def _run(fd: int) -> None:
 def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
     """Examine and compile the kernel (unless done), check every rung on all chunks, time them on some."""
     target, options = job.target, job.options
-    examined, results, compiled = job.examined, None, None
-    if examined is None:
+    if job.examined is None:
         send(channel, ("step", "serial", 1, "checking the kernel"))
     try:
         function, chunks, combine, materialized = target.load()
+        examined, results, compiled = job.examined, None, None
+        if examined is None:
+            examined, results, compiled = _examine(job, function, chunks, combine, channel)
+            examined.materialized = materialized
+            send(channel, ("compiled", examined))
     except kernel.KernelError as error:
         send(channel, ("refused", str(error)))
         return
-    if examined is None:
-        try:
-            examined, results = kernel.examine(
-                function,
-                chunks,
-                combine,
-                target.name,
-                (target.rtol, target.atol),
-                workers=max(options.workers),
-                everything=options.check_only or options.sampling.mode == "rigorous",
-                on_chunk=partial(_note_chunk, job.chunk_file),
-            )
-        except kernel.KernelError as error:
-            send(channel, ("refused", str(error)))
-            return
-        examined.materialized = materialized
-        send(channel, ("examined", examined))
-        send(channel, ("step", "numba", 1, "compiling"))
-        compiled, examined.numba_reason, examined.compile_s = kernel.compile_kernel(function, chunks[0])
-        if compiled is not None:
-            examined.conversion = kernel.conversion(compiled, chunks[0], results[0], target.rtol, target.atol)
-        send(channel, ("compiled", examined.numba_reason, examined.compile_s, examined.conversion))
     recipe = kernel.ladder_recipe(
         target.name, function, chunks, combine, examined.numba_reason, (target.rtol, target.atol), compiled
     )
@@ -173,7 +155,7 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
     def on_measured(run: RecipeRun, m: Measurement) -> None:
         send(channel, ("measured", m.to_dict(), run.bytes_per_call))
 
-    skip = job.skip
+    skip, timed = job.skip, options
     if not options.check_only and examined.sampled < len(chunks):  # check on every chunk, time on some
         finish = combine or (lambda results: results)
         checked = run_recipe(
@@ -185,9 +167,7 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
             reference=None if results is None else lambda: copy.deepcopy(finish(results)),
         )
         skip |= {(m.variant, m.workers) for m in checked.measurements if m.status != "OK"}
-    timed = options
-    if not options.check_only and examined.sampled < len(chunks):  # the checks were the first calls
-        timed = dataclasses.replace(options, sampling=options.sampling.replace(max_warmup=1))
+        timed = dataclasses.replace(options, sampling=options.sampling.replace(max_warmup=1))  # warm now
     run = run_recipe(
         recipe,
         dataclasses.replace(timed, size=examined.sampled),
@@ -207,6 +187,40 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
         send(channel, ("round_trip", seconds))
     shutdown_process_pool()
     send(channel, ("thread_pools", environment.thread_pools()))
+
+
+def _examine(
+    job: KernelJob,
+    function: kernel.Kernel,
+    chunks: list[Any],
+    combine: kernel.Combine | None,
+    channel: IO[bytes],
+) -> tuple[kernel.Examined, list[Any], kernel.Kernel | None]:
+    """The serial pass, numba's compile, then the chunks to time, run again; each sent as it ends.
+
+    ``("examined", ...)`` goes first, without numba: if the compile hangs or
+    kills this process, the parent goes on without the numba rungs. Returns
+    the examined kernel, its results and the compiled kernel (None if numba
+    cannot compile it).
+    """
+    target, options = job.target, job.options
+    tol = (target.rtol, target.atol)
+    examined, results = kernel.examine(function, chunks, target.name, partial(_note_chunk, job.chunk_file))
+    send(channel, ("examined", examined))
+    send(channel, ("step", "numba", 1, "compiling"))
+    compiled, examined.numba_reason, examined.compile_s, compiled_s = kernel.compile_kernel(
+        function, chunks[0]
+    )
+    speedup = 1.0
+    if compiled is not None and compiled_s:
+        examined.conversion = kernel.conversion(compiled, chunks[0], results[0], *tol)
+        speedup = kernel.timed(lambda: function(chunks[0])) / compiled_s  # both warm, on the same chunk
+    everything = options.check_only or options.sampling.mode == "rigorous"
+    workers = max(options.workers)
+    sampled = len(chunks) if everything else kernel.sampled_count(examined.chunk_s, workers, speedup)
+    send(channel, ("step", "serial", 1, "checking the kernel again"))
+    kernel.check_again(function, chunks, results, combine, examined, tol, sampled=sampled, name=target.name)
+    return examined, results, compiled
 
 
 def _note_chunk(path: str | None, index: int) -> None:

@@ -7,6 +7,7 @@ from cookbook.kernel import (
     Conversion,
     Examined,
     KernelError,
+    check_again,
     examine,
     imbalance_bound,
     materialize,
@@ -74,39 +75,35 @@ def test_the_compile_is_repaid_after_the_calls_its_savings_cover():
 
 
 def test_process_costs_that_add_up_and_a_remainder_that_does_not():
-    fits = diagnosis.process_costs(Interval(0.6, 0.58, 0.62), 1.0, 2, 0.1)
-    assert fits.startswith("its costs add up: 500 ms of work per worker plus 100 ms to send the chunks")
-    short = diagnosis.process_costs(Interval(0.9, 0.85, 0.95), 1.0, 2, 0.1)
-    assert short.endswith(
+    fits, add_up = diagnosis.process_costs(Interval(0.6, 0.58, 0.62), 1.0, 2, 0.1)
+    assert add_up and fits.startswith("its costs add up: 500 ms of work per worker plus 100 ms to send the")
+    short, add_up = diagnosis.process_costs(Interval(0.9, 0.85, 0.95), 1.0, 2, 0.1)
+    assert add_up is False and short.endswith(
         "300 ms a call is explained by neither (the workers' memory, their caches, a busy machine)"
     )
-    assert "(one sample: not judged)" in diagnosis.process_costs(Interval(0.9, None, None), 1.0, 2, 0.1)
+    said, add_up = diagnosis.process_costs(Interval(0.9, None, None), 1.0, 2, 0.1)
+    assert add_up is None and said.endswith("(one sample: not judged)")
 
 
-def test_the_watched_pass_times_each_chunk_and_checks_the_chunks_timed_calls_run_again():
+def test_the_watched_pass_times_each_chunk_and_the_timed_chunks_must_give_the_same_again():
     chunks = advise_kernels.make_heavy()
-    examined, results = examine(
-        advise_kernels.python_loop, chunks, None, "python_loop", (0, 0), workers=2, everything=False
-    )
+    examined, results = examine(advise_kernels.python_loop, chunks, "python_loop")
     assert results == [advise_kernels.python_loop(n) for n in chunks]
     assert len(examined.chunk_s) == len(chunks) and all(t > 0 for t in examined.chunk_s)
-    assert examined.sampled == sampled_count(examined.chunk_s, 2) and examined.sampled % 2 == 0
-    assert not examined.results_none and examined.shipping.chunk_bytes > 0
+    assert examined.sampled == len(chunks) and not examined.results_none and examined.shipping.chunk_bytes > 0
+    check_again(advise_kernels.python_loop, chunks, results, None, examined, (0, 0), sampled=4, name="k")
+    assert examined.sampled == 4
     with pytest.raises(KernelError, match=r"raised on chunk 2 \(of 4, counted from 0\): ValueError"):
-        examine(
-            advise_kernels.raises_on_1002,
-            advise_kernels.make_thousands(),
-            None,
-            "k",
-            (0, 0),
-            workers=2,
-            everything=True,
-        )
+        examine(advise_kernels.raises_on_1002, advise_kernels.make_thousands(), "k")
+    examined, results = examine(advise_kernels.noisy, [1, 2], "noisy")
+    with pytest.raises(KernelError, match="noisy is not deterministic: two serial passes differ"):
+        check_again(advise_kernels.noisy, [1, 2], results, None, examined, (0, 0), sampled=2, name="noisy")
 
 
-def test_timed_calls_run_evenly_spaced_chunks_two_a_worker_at_least():
+def test_timed_calls_run_enough_evenly_spaced_chunks_for_serial_and_for_the_fastest_rung():
     assert sampled_count([0.01] * 8, 2) == 8  # a whole call is short: all of them
-    assert sampled_count([0.2] * 8, 2) == 4  # two a worker, though one chunk lasts long enough
+    assert sampled_count([0.2] * 8, 2) == 2  # one a worker: a serial call of 0.4 s is long enough
+    assert sampled_count([0.2] * 8, 2, speedup=200) == 4  # numba's 1 ms chunks: 2 ms a worker
     assert sampled_count([0.001] * 1000, 4) == 100
     assert picked(8, 4) == [0, 2, 4, 6] and picked(5, 5) == [0, 1, 2, 3, 4]
 
