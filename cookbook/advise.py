@@ -37,7 +37,7 @@ from cookbook.advice import Advice, Printed
 from cookbook.isolate import run_kernel
 from cookbook.kernel import DEFAULT_CHUNKS, KernelError, Target, find, ladder_recipe, make
 from cookbook.measure import plan
-from cookbook.options import RunOptions
+from cookbook.options import ADVISE_MODES, RunOptions
 from cookbook.progress import steps_progress
 from cookbook.recipe import Recipe, RecipeError
 
@@ -137,7 +137,7 @@ def _measure(
     progress: bool,
     command: str | None,
 ) -> Advice:
-    options = options or RunOptions(workers=cli.advise_workers())
+    options = options or RunOptions(workers=cli.advise_workers(), sampling=ADVISE_MODES["default"])
     session = cli.new_session(options, {"kernel": target.name}, command)
     steps = plan(recipe_for(None), options.variants, options.workers, options.backends)
     total = len(steps) + 2  # and, first, the serial pass and numba's compile
@@ -211,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (cli.UsageError, AdviceError, RecipeError, backends.BackendError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the runner and its workers were killed on the way out
+        print(f"{PROG}: interrupted: nothing written", file=sys.stderr)
+        return 130
     cli.finish(advice.session, started)  # loading, the ladder, the costs
     print(advice.table())
     print()

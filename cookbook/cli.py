@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from cookbook import backends, environment
 from cookbook.isolate import DEFAULT_TIMEOUT_S
-from cookbook.options import MODES, Mode, RunOptions, Sampling
+from cookbook.options import ADVISE_MODES, MODES, Mode, RunOptions, Sampling
 from cookbook.results import Session
 
 __all__ = [
@@ -142,8 +142,11 @@ def add_timeout(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def add_measuring_arguments(parser: argparse.ArgumentParser, *, rigorous: str) -> None:
+def add_measuring_arguments(
+    parser: argparse.ArgumentParser, *, rigorous: str, modes: dict[Mode, Sampling] = MODES
+) -> None:
     """``--workers``, the modes and the sampling overrides; ``rigorous`` says what ``--rigorous`` does."""
+    default, rigor = modes["default"], modes["rigorous"]
     parser.add_argument(
         "--workers",
         type=worker_counts,
@@ -164,36 +167,38 @@ def add_measuring_arguments(parser: argparse.ArgumentParser, *, rigorous: str) -
         "--repeat",
         type=positive_int,
         metavar="N",
-        help="rounds every step is sampled at least (default 6; --quick 1; --rigorous 10)",
+        help=f"rounds every step is sampled at least (default {default.min_rounds}; --quick "
+        f"{modes['quick'].min_rounds}; --rigorous {rigor.min_rounds})",
     )
     parser.add_argument(
         "--precision",
         type=fraction,
         metavar="P",
         help="a step stops once the 95%% interval of its median is within P of it, "
-        "e.g. 0.05 for +-5%% (default 0.05; --rigorous 0.02)",
+        f"e.g. 0.05 for +-5%% (default {default.precision:g}; --rigorous {rigor.precision:g})",
     )
     parser.add_argument(
         "--budget",
         type=seconds,
         metavar="SECONDS",
         help="a step stops once its samples have taken this long, precise or not, and says so "
-        "(default 1; --rigorous 15)",
+        f"(default {default.budget_s:g}; --rigorous {rigor.budget_s:g})",
     )
     parser.add_argument(
         "--sample-time",
         type=seconds,
         metavar="SECONDS",
-        help="a sample loops calls until it lasts this long (default 0.025; --rigorous 0.1)",
+        help=f"a sample loops calls until it lasts this long (default {default.floor_s:g}; "
+        f"--rigorous {rigor.floor_s:g})",
     )
 
 
-def sampling(args: argparse.Namespace) -> Sampling:
+def sampling(args: argparse.Namespace, modes: dict[Mode, Sampling] = MODES) -> Sampling:
     """The mode's sampling with the command line's overrides."""
     mode: Mode = args.mode or "default"
     overrides = {"min_rounds": args.repeat, "precision": args.precision, "budget_s": args.budget}
     overrides["floor_s"] = args.sample_time
-    return MODES[mode].replace(**{k: v for k, v in overrides.items() if v is not None})
+    return modes[mode].replace(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def advise_workers() -> tuple[int, ...]:
@@ -203,9 +208,8 @@ def advise_workers() -> tuple[int, ...]:
 
 def add_advise_arguments(parser: argparse.ArgumentParser) -> None:
     """What ``cookbook.advise`` and ``%advise`` measure with: as ``run``, and the agreement's tolerances."""
-    add_measuring_arguments(
-        parser, rigorous="more rounds, narrower intervals, longer samples, all chunks timed"
-    )
+    rigorous = "more rounds, narrower intervals, longer samples, all chunks timed"
+    add_measuring_arguments(parser, rigorous=rigorous, modes=ADVISE_MODES)
     add_timeout(parser, "the kernel")
     add_agreement_arguments(parser)
     backends.add_arguments(parser)
@@ -230,7 +234,7 @@ def advise_options(args: argparse.Namespace) -> RunOptions:
     """An advise run's options: the measuring, ``--timeout``, ``--check-only`` and backends' arguments."""
     return RunOptions(
         workers=tuple(args.workers or advise_workers()),
-        sampling=sampling(args),
+        sampling=sampling(args, ADVISE_MODES),
         check_only=args.check_only,
         backends=tuple(args.backend),
         scheduler=args.scheduler,

@@ -71,6 +71,7 @@ DEFAULT_CHUNKS = "make_chunks"
 CONVERSION_CALLS = 5  # calls timed on each form of the argument; the fastest of them is kept
 SAMPLED_CALL_S = 0.1  # a timed call runs enough of the chunks to last about this long serially
 FASTEST_WORK_S = 0.002  # and to give the fastest rung's workers this much work each
+BALANCE_SLACK = 0.15  # and to let a pool balance them about as well as all (chunk times are noisy)
 KINDS = {  # what runs each rung's work: declared here, not read from the names
     "serial": Kind("one thread"),
     "python_threads": Kind("threads"),
@@ -465,14 +466,19 @@ def sampled_count(chunk_s: list[float], workers: int, speedup: float = 1.0) -> i
     rung (``speedup`` times serial's speed: numba's, measured on a chunk) to
     get ``FASTEST_WORK_S`` of work per worker, so that what a call costs
     besides its tasks (starting a thread pool, joblib's dispatch) weighs on it
-    about as on all the chunks; a multiple of ``workers``, one each at least.
+    about as on all the chunks; and, for uneven chunks, enough for a pool to
+    balance them about as well as all of them (``imbalance_bound``). A
+    multiple of ``workers``, one each at least.
     """
-    n, total = len(chunk_s), sum(chunk_s)
-    if total <= SAMPLED_CALL_S:
+    n, per_chunk = len(chunk_s), statistics.median(chunk_s)  # not the mean: a first call's JIT stays out
+    if n * per_chunk <= SAMPLED_CALL_S:
         return n
-    per_chunk = total / n
     wanted = max(SAMPLED_CALL_S / per_chunk, workers * FASTEST_WORK_S * max(1.0, speedup) / per_chunk)
-    return min(n, max(workers, math.ceil(wanted / workers - 1e-9) * workers))  # 4.000...1 is 4
+    count = min(n, max(workers, math.ceil(wanted / workers - 1e-9) * workers))  # 4.000...1 is 4
+    balance = imbalance_bound(chunk_s, workers) - BALANCE_SLACK  # what all the chunks allow, about
+    while count < n and imbalance_bound([chunk_s[i] for i in picked(n, count)], workers) < balance:
+        count = min(n, count + workers)  # uneven chunks: a few of them would be more uneven than all
+    return count
 
 
 def picked(n: int, count: int) -> list[int]:

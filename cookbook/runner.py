@@ -211,10 +211,12 @@ def _examine(
     compiled, examined.numba_reason, examined.compile_s, compiled_s = kernel.compile_kernel(
         function, chunks[0]
     )
+    warm = kernel.timed(lambda: function(chunks[0]))  # the first call may have paid for a JIT
+    examined.chunk_s[0] = min(examined.chunk_s[0], warm)
     speedup = 1.0
     if compiled is not None and compiled_s:
         examined.conversion = kernel.conversion(compiled, chunks[0], results[0], *tol)
-        speedup = kernel.timed(lambda: function(chunks[0])) / compiled_s  # both warm, on the same chunk
+        speedup = warm / compiled_s  # both warm, on the same chunk
     everything = options.check_only or options.sampling.mode == "rigorous"
     workers = max(options.workers)
     sampled = len(chunks) if everything else kernel.sampled_count(examined.chunk_s, workers, speedup)

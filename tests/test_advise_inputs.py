@@ -5,6 +5,12 @@ rung's row, and the other rungs and the verdict still come out.
 """
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,6 +18,7 @@ import pytest
 from cookbook.advise import advise, main
 from cookbook.options import MODES, RunOptions
 from tests import advise_kernels
+from tests.conftest import default_sigint, processes_with
 
 KERNELS = str(Path(__file__).with_name("advise_kernels.py"))
 QUICK = RunOptions(workers=(2,), sampling=MODES["quick"])
@@ -124,3 +131,27 @@ def test_a_list_argument_is_measured_as_numbas_conversion_against_an_array():
     assert "reflected list(float64)" in conversion.argument
     assert conversion.array_call_s is not None and conversion.call_s > 0
     assert advice.to_dict()["examined"]["conversion"]["argument"] == conversion.argument
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_ctrl_c_stops_advise_in_one_line_and_leaves_no_process(tmp_path):
+    marker = f"COOKBOOK_TEST_MARKER_{uuid.uuid4().hex}"
+    argv = [sys.executable, "-m", "cookbook.advise", f"{KERNELS}:hangs_on_three", "--chunks", "make_four"]
+    child = subprocess.Popen(
+        [*argv, "--json", str(tmp_path / "a.json")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, marker: "1"},
+        preexec_fn=default_sigint,
+    )
+    assert "checking the kernel" in child.stderr.readline()  # the runner is in the serial pass
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    err = child.stderr.read()
+    assert child.wait(timeout=30) == 130
+    assert err.strip() == "python -m cookbook.advise: interrupted: nothing written", err
+    assert not (tmp_path / "a.json").exists()
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker) == []

@@ -105,6 +105,9 @@ def test_timed_calls_run_enough_evenly_spaced_chunks_for_serial_and_for_the_fast
     assert sampled_count([0.2] * 8, 2) == 2  # one a worker: a serial call of 0.4 s is long enough
     assert sampled_count([0.2] * 8, 2, speedup=200) == 4  # numba's 1 ms chunks: 2 ms a worker
     assert sampled_count([0.001] * 1000, 4) == 100
+    assert sampled_count([1.0] + [0.05] * 7, 2, speedup=70) == 6  # chunk 0 paid a JIT: the median counts
+    uneven = [0.1, 0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]  # chunks 0 and 4 alone: one worker waits on 4
+    assert sampled_count(uneven, 2) == 4 and sampled_count([0.1] * 8, 2) == 2
     assert picked(8, 4) == [0, 2, 4, 6] and picked(5, 5) == [0, 1, 2, 3, 4]
 
 
