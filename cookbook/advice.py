@@ -29,7 +29,7 @@ from typing import Any
 
 from cookbook import diagnosis, export, report
 from cookbook.figures import Figures, Row, derive
-from cookbook.kernel import Examined, Shipping, imbalance_bound
+from cookbook.kernel import Examined, Shipping, imbalance_bound, picked
 from cookbook.results import RecipeRun, Session, step_name
 from cookbook.stats import Interval
 
@@ -325,9 +325,20 @@ def _process_limit(advice: Advice, row: Row) -> str | None:
     serial, trip = advice.figures.timed("serial", 1), advice.round_trip_s
     if serial is None or serial.median is None or row.median is None or trip is None:
         return None
-    share = serial.median.value / row.measurement.workers
-    said, add_up = diagnosis.process_costs(row.median, serial.median.value, row.measurement.workers, trip)
-    return said if trip > 0.05 * share or add_up is False else None
+    workers = row.measurement.workers
+    said, add_up = diagnosis.process_costs(
+        row.median, serial.median.value, workers, trip, _timed_balance(advice, workers)
+    )
+    return said if trip > 0.05 * serial.median.value / workers or add_up is False else None
+
+
+def _timed_balance(advice: Advice, workers: int) -> float:
+    """The best efficiency ``workers`` can reach on the chunks a timed call runs."""
+    examined = advice.examined
+    if examined is None:
+        return 1.0
+    times = examined.chunk_s
+    return imbalance_bound([times[i] for i in picked(len(times), examined.sampled)], workers)
 
 
 def _others(advice: Advice, best: Row | None) -> list[str]:
@@ -500,7 +511,10 @@ def _causes(advice: Advice) -> list[str]:
     processes = advice.figures.timed("joblib_processes", advice.workers)
     serial_row, trip = advice.figures.timed("serial", 1), advice.round_trip_s
     if processes and serial_row and processes.median and serial_row.median and trip is not None:
-        account = diagnosis.process_costs(processes.median, serial_row.median.value, advice.workers, trip)[0]
+        balance = _timed_balance(advice, advice.workers)
+        account = diagnosis.process_costs(
+            processes.median, serial_row.median.value, advice.workers, trip, balance
+        )[0]
         found.append(f"joblib_processes x{advice.workers}: {account}")
     return [line for line in found if line]
 

@@ -33,7 +33,10 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
     items may differ in shape (one result per chunk, say).
     """
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
-        return _items(expected, actual, rtol=rtol, atol=atol)
+        kind = _numbers(expected)
+        if kind is None or kind != _numbers(actual) or len(expected) != len(actual):
+            return _items(expected, actual, rtol=rtol, atol=atol)
+        expected, actual = np.asarray(expected), np.asarray(actual)  # one array call, not one a number
     want, got = np.asarray(expected), np.asarray(actual)
     if want.shape != got.shape:
         return Agreement(False, None, f"shape {got.shape}, expected {want.shape}")
@@ -68,6 +71,15 @@ def compare(expected: Any, actual: Any, *, rtol: float = 0.0, atol: float = 0.0)
     error = float(diff.max()) if diff.size else 0.0
     detail = "" if ok else f"beyond rtol={rtol:g}, atol={atol:g}"
     return Agreement(ok, error, detail)
+
+
+def _numbers(items: Sequence[Any]) -> str | None:
+    """``"f"`` for a list of floats only, ``"i"`` for one of integers only (bools apart); else None."""
+    if items and all(type(x) is float or isinstance(x, np.floating) for x in items):
+        return "f"
+    if items and all(type(x) is int or isinstance(x, np.integer) for x in items):
+        return "i"
+    return None
 
 
 def _items(expected: Sequence[Any], actual: Sequence[Any], *, rtol: float, atol: float) -> Agreement:

@@ -114,20 +114,22 @@ def compile_repaid(compile_s: float | None, saved_per_chunk_s: float | None, chu
 
 
 def process_costs(
-    measured: Interval, serial_s: float, workers: int, round_trip_s: float
+    measured: Interval, serial_s: float, workers: int, round_trip_s: float, balance: float = 1.0
 ) -> tuple[str, bool | None]:
     """Whether the work split over the workers and the shipping measured in loky's pool add up to a row.
 
     A call of ``workers`` processes takes at least its share of serial's work
-    and at most that plus a call that ships the same chunks with no work in
-    it; above that, something the two figures do not hold costs the rest.
-    Returns the sentence, and whether they add up (None: one sample, not judged).
+    (over ``balance``, the best efficiency its chunks allow) and at most that
+    plus a call that ships the same chunks with no work in it; above that,
+    something the figures do not hold costs the rest. Returns the sentence,
+    and whether they add up (None: one sample, not judged).
     """
-    share = serial_s / workers
+    share = serial_s / workers / balance
     expected = share + round_trip_s
+    uneven = f" (uneven chunks: {balance:.2f} at best)" if balance < 1.0 - 1e-9 else ""
     said = (
-        f"{format_seconds(share)} of work per worker plus {format_seconds(round_trip_s)} to send the chunks "
-        f"through loky's warm workers and the results back"
+        f"{format_seconds(share)} of work per worker{uneven} plus {format_seconds(round_trip_s)} to send "
+        "the chunks through loky's warm workers and the results back"
     )
     if measured.low is None:
         return f"{said}, against {format_seconds(measured.value)} measured (one sample: not judged)", None

@@ -250,6 +250,7 @@ def compile_kernel(
 
 
 _UNTYPED = re.compile(r"Untyped global name '(\w+)'")
+_UNSUPPORTED = re.compile(r"No implementation of function Function\(<(?:built-in )?function (\w+)")
 
 
 def numba_reason(kernel: Kernel, error: BaseException) -> str:
@@ -262,6 +263,9 @@ def numba_reason(kernel: Kernel, error: BaseException) -> str:
     elif "not enough arguments" in said and _keyword_only(kernel):
         names = ", ".join(_keyword_only(kernel))
         fix = f"numba does not fill keyword-only parameters ({names}): make them ordinary parameters"
+    elif unsupported := _UNSUPPORTED.search(said):
+        name = unsupported[1]
+        fix = f"it calls {name} with arguments numba does not support, or numba does not support {name}"
     elif "Cannot unify" in said or "can't unify" in said:
         fix = "a variable or container holds values of different types: numba needs one type for each"
     else:

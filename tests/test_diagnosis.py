@@ -81,6 +81,8 @@ def test_process_costs_that_add_up_and_a_remainder_that_does_not():
     assert add_up is False and short.endswith(
         "300 ms a call is explained by neither (the workers' memory, their caches, a busy machine)"
     )
+    uneven, add_up = diagnosis.process_costs(Interval(0.9, 0.85, 0.95), 1.0, 2, 0.1, balance=0.625)
+    assert add_up and "800 ms of work per worker (uneven chunks: 0.62 at best) plus 100 ms" in uneven
     said, add_up = diagnosis.process_costs(Interval(0.9, None, None), 1.0, 2, 0.1)
     assert add_up is None and said.endswith("(one sample: not judged)")
 

@@ -179,3 +179,15 @@ def test_an_interval_in_seconds_keeps_its_unit_and_never_an_exponent():
     assert report.format_interval(Interval(853e-6, 840e-6, 1.15e-3), seconds=True) == "853 µs [840-1150]"
     assert report.format_interval(Interval(0.0123, 0.0121, 0.0125), seconds=True) == "12.3 ms [12.1-12.5]"
     assert report.format_interval(Interval(2.5, 2.4, None), seconds=True) == "2.50 s [-]"
+
+
+def test_long_lists_of_numbers_are_compared_as_arrays_with_the_same_verdicts():
+    floats = [float(k) / 7 for k in range(100_000)]
+    assert compare([floats, floats], [list(floats), list(floats)]).ok
+    nudged = list(floats)
+    nudged[50_000] += 1e-9
+    differs = compare([floats, floats], [floats, nudged])
+    assert not differs.ok and differs.detail == "item 1: beyond rtol=0, atol=0"
+    assert compare([floats], [nudged], rtol=1e-6).ok
+    assert compare([1, 2, 3], [1, 2, 4]).detail == "1 of 3 values differ"
+    assert compare([1.0, 2.0], [1, 2]).detail == "item 0: dtype int64, expected a float dtype like float64"
