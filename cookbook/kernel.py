@@ -49,6 +49,7 @@ __all__ = [
     "compile_kernel",
     "conversion",
     "examine",
+    "fastest",
     "find",
     "imbalance_bound",
     "ladder_recipe",
@@ -301,13 +302,13 @@ def conversion(compiled: Kernel, chunk: Any, result: Any, rtol: float, atol: flo
     argument, returned = str(typeof(chunk)), str(typeof(result))
     if not any(word in argument + returned for word in ("list", "List", "dict", "Dict", "set")):
         return None
-    as_given = _fastest(lambda: compiled(chunk))
+    as_given = fastest(lambda: compiled(chunk), CONVERSION_CALLS)
     arrays = _arrays(chunk)
     array_call_s = None
     if arrays is not chunk:
         with contextlib.suppress(Exception):  # numba cannot take that form either: no figure
             if compare(result, compiled(arrays), rtol=rtol, atol=atol).ok:
-                array_call_s = _fastest(lambda: compiled(arrays))
+                array_call_s = fastest(lambda: compiled(arrays), CONVERSION_CALLS)
     return Conversion(argument, as_given, array_call_s, returned)
 
 
@@ -321,15 +322,6 @@ def _arrays(value: Any) -> Any:
         items = tuple(_arrays(v) for v in value)
         return items if any(a is not v for a, v in zip(items, value, strict=True)) else value
     return value
-
-
-def _fastest(call: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(CONVERSION_CALLS):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 @dataclass(frozen=True)
@@ -626,11 +618,16 @@ def pool_round_trip(chunks: Chunks, results: list[Any] | None, workers: int, cal
         )
 
     one_call()  # the pool may be new: its start is not a task's cost
-    return min(timed(one_call) for _ in range(calls))
+    return fastest(one_call, calls)
 
 
 def _give_back(chunk: Any, result: Any) -> Any:
     return result
+
+
+def fastest(call: Callable[[], Any], calls: int) -> float:
+    """The fastest of ``calls`` timed calls: noise only slows a call."""
+    return min(timed(call) for _ in range(calls))
 
 
 def timed(call: Callable[[], Any]) -> float:

@@ -14,13 +14,15 @@ An :class:`OverheadJob` instead measures joblib's cost per task on each
 backend and sends ``("overhead", seconds_per_task_by_backend)``.
 
 A :class:`KernelJob` runs a user's kernel for ``cookbook.advise``. Before
-its steps, unless an earlier runner did, it checks the kernel with
-``cookbook.kernel.examine`` (as step ``serial``, phase ``checking the
-kernel``) and compiles it with numba (as step ``numba``, phase
-``compiling``), and sends ``("examined", Examined)``; or ``("refused",
-line)`` when the kernel cannot be measured (it raised, or its passes
-differ). After its steps it sends ``("round_trip", seconds_per_call)``:
-what loky's warm workers cost for these chunks with no work in the tasks.
+its steps, unless an earlier runner did, it watches a serial pass
+(``cookbook.kernel.examine``, step ``serial``) and sends ``("examined",
+Examined)``; compiles it with numba (step ``numba``, phase ``compiling``);
+runs the chunks to time again, and sends ``("compiled", Examined)`` with
+all of it. It sends ``("refused", line)`` when the kernel cannot be
+measured (it raised, or its passes differ). After its steps it sends
+``("overheads", (per_task, per_call))`` and ``("round_trip",
+seconds_per_call)``: what loky's warm workers cost for these chunks with
+no work in the tasks.
 
 A step that hangs cannot be stopped from inside (a pure-Python thread cannot
 be killed), so the parent kills this process's whole process group instead:

@@ -132,16 +132,9 @@ def make_thousands():
     return [1000, 1001, 1002, 1003]
 
 
-def sum_items(items):
-    total = 0
-    for item in items:
-        total += item
-    return total
-
-
 def make_iterators():
     """Chunks that are iterators: a second pass over them would find them empty."""
-    return [iter(range(k, k + 2000)) for k in range(4)]
+    return [iter([float(k + i) for i in range(2000)]) for k in range(4)]
 
 
 def returns_none(n):

@@ -92,7 +92,7 @@ def test_chunks_are_named_by_path_module_or_name_alone(chunks):
 
 
 def test_iterator_chunks_are_made_lists_once_and_said_so():
-    advice = advise(advise_kernels.sum_items, advise_kernels.make_iterators(), options=QUICK)
+    advice = advise(advise_kernels.list_sum, advise_kernels.make_iterators(), options=QUICK)
     assert advice.run.ok, advice.run.measurements
     assert advice.materialized.startswith("4 of the 4 chunks were iterators (generators)")
     assert advice.materialized in advice.evidence
