@@ -29,7 +29,7 @@ from typing import Any
 
 from cookbook import diagnosis, export, report
 from cookbook.figures import Figures, Row, derive
-from cookbook.kernel import Examined, Shipping, imbalance_bound, picked
+from cookbook.kernel import FRESH_MEMORY_SHARE, Examined, Shipping, imbalance_bound, picked
 from cookbook.results import RecipeRun, Session, step_name
 from cookbook.stats import Interval
 
@@ -266,7 +266,27 @@ def _candidates(advice: Advice) -> list[Row]:
 
 
 def _best(advice: Advice) -> Row | None:
-    return min(_candidates(advice), key=lambda r: r.median.value if r.median else float("inf"), default=None)
+    """The fastest candidate; of those whose intervals overlap its own, the one on the fewest workers.
+
+    Rungs the intervals cannot tell apart are ranked by what they cost, so
+    that the verdict does not flip between runs on noise.
+    """
+    ranked = sorted(_candidates(advice), key=lambda r: r.median.value if r.median else math.inf)
+    if not ranked:
+        return None
+    fastest = ranked[0]
+    tied = [row for row in ranked if _overlap(fastest, row)]
+    return min(tied, key=lambda r: r.measurement.workers)  # stable: the faster of equal workers
+
+
+def _overlap(one: Row, other: Row) -> bool:
+    """Whether two rows' 95% intervals overlap (a row is its own tie)."""
+    if one is other:
+        return True
+    a, b = one.median, other.median
+    if a is None or b is None or a.low is None or a.high is None or b.low is None or b.high is None:
+        return False
+    return a.low <= b.high and b.low <= a.high
 
 
 def _rate(advice: Advice, row: Row) -> tuple[float, float] | None:
@@ -425,9 +445,12 @@ def _evidence(advice: Advice) -> list[str]:
     if work is not None:
         total = len(examined.chunk_s) if examined is not None else advice.chunks
         timed_on = f"timed on {advice.chunks} of the {total} chunks, evenly spaced; every rung was checked "
+        whole = f"{total} chunks"
+        if examined is not None and examined.system_share >= FRESH_MEMORY_SHARE and run.sampling is not None:
+            whole = f"timed on all {total}: what its page faults cost depends on the calls before (see below)"
         lines.append(
             f"serial: {report.format_seconds(work)} of work per chunk; "
-            + (f"{timed_on}on all {total}" if advice.chunks < total else f"{total} chunks")
+            + (f"{timed_on}on all {total}" if advice.chunks < total else whole)
         )
     for row in advice.figures:
         m = row.measurement
@@ -528,9 +551,13 @@ def _certainty(advice: Advice) -> str:
         return "how sure: serial could not be timed, so nothing could"
     if run.sampling.max_rounds < 2:
         return "how sure: a first look (--quick), one sample a rung, no interval: run without --quick"
-    ranked = sorted(_candidates(advice), key=lambda r: r.median.value if r.median else math.inf)
-    best = ranked[0] if ranked and _pays(ranked[0].speedup) else advice.figures.timed("serial", 1)
-    rivals = [r for r in [advice.figures.timed("serial", 1), *ranked] if r is not None and r is not best]
+    fastest = _best(advice)
+    best = fastest if fastest is not None and _pays(fastest.speedup) else advice.figures.timed("serial", 1)
+    rivals = [
+        r
+        for r in [advice.figures.timed("serial", 1), *_candidates(advice)]
+        if r is not None and r is not best
+    ]
     if best is None or best.median is None or not rivals:
         return "how sure: one rung was timed"
     rival = min(rivals, key=lambda r: r.median.value if r.median else math.inf)
@@ -540,9 +567,14 @@ def _certainty(advice: Advice) -> str:
         return f"how sure: {name} against the next best, {other}, has no interval"
     if best.median.high < rival.median.low:
         return f"how sure: sure; {name} is faster than the next best, {other}, beyond both 95% intervals"
+    fewer = (
+        f"; of the two, {name} takes fewer workers"
+        if best.measurement.workers < rival.measurement.workers and best.measurement.variant != "serial"
+        else ""
+    )
     return (
         f"how sure: not sure; the 95% intervals of {name} and the next best, {other}, overlap, so either "
-        "may be the faster: --rigorous narrows them"
+        f"may be the faster{fewer}: --rigorous narrows them"
     )
 
 

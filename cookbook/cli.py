@@ -168,7 +168,13 @@ def add_measuring_arguments(
         type=positive_int,
         metavar="N",
         help=f"rounds every step is sampled at least (default {default.min_rounds}; --quick "
-        f"{modes['quick'].min_rounds}; --rigorous {rigor.min_rounds})",
+        f"{modes['quick'].min_rounds}; --rigorous {rigor.min_rounds}), and at most "
+        f"{default.max_rounds} (--rigorous {rigor.max_rounds})"
+        + (
+            "; by default a step also stops once its interval and the fastest step's no longer overlap"
+            if default.ranked
+            else ""
+        ),
     )
     parser.add_argument(
         "--precision",

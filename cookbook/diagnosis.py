@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from cookbook.kernel import Conversion, Examined, imbalance_bound
+from cookbook.kernel import FRESH_MEMORY_SHARE, Conversion, Examined, imbalance_bound
 from cookbook.report import format_seconds
 from cookbook.stats import Interval
 
@@ -30,7 +30,7 @@ __all__ = [
 
 NUMBA_GIL_SHARE = 0.2  # a compiled nogil call holding the GIL this share of its time has a cause to find
 PARALLEL_ALREADY = 1.3  # a serial pass that keeps this many cores busy already runs in parallel
-SYSTEM_SHARE = 0.2  # a serial pass that spends this share of its time in the system: page faults
+SYSTEM_SHARE = FRESH_MEMORY_SHARE  # a serial pass this much of its time in the system: page faults
 IMBALANCED = 0.9  # the best efficiency uneven chunks allow, below which they are the limit
 UNEXPLAINED = 1.1  # a process row slower than its work and shipping by this factor: something else costs
 

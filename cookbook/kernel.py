@@ -39,6 +39,7 @@ from cookbook.recipe import Kind, MissingPackage, Recipe, RecipeError, import_fi
 
 __all__ = [
     "DEFAULT_CHUNKS",
+    "FRESH_MEMORY_SHARE",
     "KINDS",
     "Conversion",
     "Examined",
@@ -73,6 +74,7 @@ CONVERSION_CALLS = 5  # calls timed on each form of the argument; the fastest of
 SAMPLED_CALL_S = 0.1  # a timed call runs enough of the chunks to last about this long serially
 FASTEST_WORK_S = 0.002  # and to give the fastest rung's workers this much work each
 BALANCE_SLACK = 0.15  # and to let a pool balance them about as well as all (chunk times are noisy)
+FRESH_MEMORY_SHARE = 0.2  # a serial pass this much in the system takes fresh memory: time every chunk
 KINDS = {  # what runs each rung's work: declared here, not read from the names
     "serial": Kind("one thread"),
     "python_threads": Kind("threads"),
@@ -375,6 +377,11 @@ class Examined:
     conversion: Conversion | None = None
 
     @property
+    def system_share(self) -> float:
+        """The share of the serial pass spent in the system (page faults, allocation)."""
+        return self.system_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
     def cores_used(self) -> float:
         """The CPU the serial pass kept busy, in cores: near 1 for a kernel that is not parallel itself."""
         return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
@@ -455,7 +462,7 @@ def check_again(
     examined.sampled = sampled
 
 
-def sampled_count(chunk_s: list[float], workers: int, speedup: float = 1.0) -> int:
+def sampled_count(chunk_s: list[float], workers: int, speedup: float = 1.0, system_share: float = 0.0) -> int:
     """How many chunks a timed call runs: enough, and no more, for its figures to hold for all of them.
 
     Enough for a serial call of about ``SAMPLED_CALL_S``, and for the fastest
@@ -464,10 +471,13 @@ def sampled_count(chunk_s: list[float], workers: int, speedup: float = 1.0) -> i
     besides its tasks (starting a thread pool, joblib's dispatch) weighs on it
     about as on all the chunks; and, for uneven chunks, enough for a pool to
     balance them about as well as all of them (``imbalance_bound``). A
-    multiple of ``workers``, one each at least.
+    multiple of ``workers``, one each at least. All of them for a kernel
+    whose serial pass spent ``FRESH_MEMORY_SHARE`` of its time in the system:
+    what its page faults cost depends on what the calls before it left to
+    the allocator, so a few chunks are not timed as all of them are.
     """
     n, per_chunk = len(chunk_s), statistics.median(chunk_s)  # not the mean: a first call's JIT stays out
-    if n * per_chunk <= SAMPLED_CALL_S:
+    if n * per_chunk <= SAMPLED_CALL_S or system_share >= FRESH_MEMORY_SHARE:
         return n
     wanted = max(SAMPLED_CALL_S / per_chunk, workers * FASTEST_WORK_S * max(1.0, speedup) / per_chunk)
     count = min(n, max(workers, math.ceil(wanted / workers - 1e-9) * workers))  # 4.000...1 is 4

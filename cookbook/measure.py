@@ -22,7 +22,7 @@ from cookbook.options import RunOptions, Sampling
 from cookbook.probes import children_cpu_s, gil_probe, pools_limited_in_a_new_thread
 from cookbook.recipe import Kind, Recipe, reproducibility_problem, too_small
 from cookbook.results import Measurement, RecipeRun, Status, step_name
-from cookbook.stats import SHORT_SAMPLE, median_interval
+from cookbook.stats import SHORT_SAMPLE, Interval, median_interval
 from cookbook.timing import (
     calls_per_sample,
     process_pool_identity,
@@ -113,6 +113,7 @@ def run_recipe(
     into: list[RecipeRun] | None = None,
     skip: frozenset[tuple[str, int]] = frozenset(),
     reference: Callable[[], Any] | None = None,
+    keep_pools: bool = False,
 ) -> RecipeRun:
     """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
 
@@ -125,7 +126,8 @@ def run_recipe(
     what it measured. Steps in ``skip`` (measured by an earlier process) are
     left out; a skipped ``serial`` is still called once, untimed, for the
     reference answer, unless ``reference`` gives it (a copy of a result the
-    caller checked already).
+    caller checked already). With ``keep_pools``, a process variant's first
+    call uses the pool a check pass before it started, instead of its own.
     """
     n = recipe.size_of(options.size)
     sampling = None if options.check_only else options.sampling
@@ -165,6 +167,7 @@ def run_recipe(
                 open_backend=partial(joblib_backend, planned.backend, planned.workers, options.scheduler),
                 backends_open=backends_open,
                 sampling=sampling,
+                fresh_pool=not keep_pools,
             )
             if planned.variant == "serial":
                 expected, reference_ok = result, step.measurement.status == "OK"
@@ -331,9 +334,11 @@ def _set_up(
     open_backend: Callable[[], contextlib.AbstractContextManager[Backend]],
     backends_open: contextlib.ExitStack,
     sampling: Sampling | None,
+    fresh_pool: bool = True,
 ) -> tuple[_Step, Any]:
     """First call (timed apart), agreement check, then warm-up and calibration; inactive if it failed."""
-    shutdown_process_pool()  # so that every process variant's first call starts its pool
+    if fresh_pool:
+        shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(planned)
     measurement = planned.measurement(inner_threads=limit)
     watches_pool = planned.backend == "loky" and planned.workers > 1
@@ -375,7 +380,7 @@ def _set_up(
             measurement.status, measurement.detail = "ERROR", f"in a warm-up call: {_describe(error)}"
             step.active = False
             return step, None
-    step.calls = calls_per_sample(min(measurement.warmup_s), sampling.floor_s)
+    step.calls = calls_per_sample(min(measurement.warmup_s or [measurement.first_s]), sampling.floor_s)
     return step, result
 
 
@@ -412,8 +417,10 @@ def _activated(activate: Activate, call: Callable[[], Any]) -> Any:
         return call()
 
 
-def _warm(step: _Step, sampling: Sampling) -> list[float]:
-    times = warm_up(step.call, max_calls=sampling.max_warmup, budget_s=sampling.budget_s)
+def _warm(step: _Step, sampling: Sampling, at_least: int = 0) -> list[float]:
+    """The warm-up calls (``max_warmup``, 0 where a check pass warmed the step, but ``at_least``)."""
+    calls = max(at_least, sampling.max_warmup)
+    times = warm_up(step.call, max_calls=calls, budget_s=sampling.budget_s)
     step.pool = process_pool_identity() if step.watches_pool else None
     return times
 
@@ -431,7 +438,7 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
             try:
                 with _inner_threads(step.inner_limit):
                     if step.watches_pool and process_pool_identity() != step.pool:
-                        _warm(step, sampling)
+                        _warm(step, sampling, at_least=1)  # its new workers, warmed
                         m.rewarmed += 1
                     sample, step.last_result = take_sample(step.call, step.calls, round_)
             except Exception as error:
@@ -442,9 +449,9 @@ def _sample_in_rounds(recipe: str, steps: Sequence[_Step], sampling: Sampling, o
             step.spent_s += sample.seconds
             if sample.seconds < SHORT_SAMPLE * sampling.floor_s:  # calls got faster after the warm-up
                 step.calls = calls_per_sample(sample.per_call_s, sampling.floor_s)
-        for step in active:
-            if step.active:
-                _maybe_stop(step, sampling)
+        for step in steps:
+            if step.active or step.measurement.stopped == "ranked":  # a ranked step may be needed again
+                _maybe_stop(step, sampling, steps)
     for step in steps:
         step.active = False
         _check_last(step)
@@ -462,18 +469,53 @@ def _check_last(step: _Step) -> None:
         m.detail = f"the last timed call's result: {agreement.detail}"
 
 
-def _maybe_stop(step: _Step, sampling: Sampling) -> None:
-    """End a step once it has all its rounds, or a narrow enough interval, or has spent its time."""
+def _maybe_stop(step: _Step, sampling: Sampling, steps: Sequence[_Step] = ()) -> None:
+    """End a step once it has all its rounds, a settled rank, a narrow enough interval, or has spent its time.
+
+    The rank among ``steps`` counts only with ``Sampling.ranked``; a step
+    stopped for it goes on again if a later round unsettles its place.
+    """
+    fastest = _fastest(steps, sampling) if sampling.ranked else None
     m = step.measurement
+    m.stopped = ""
     if len(m.samples) >= sampling.max_rounds:
         m.stopped = "rounds"
     elif len(m.samples) >= sampling.min_rounds:
         width = median_interval(m.per_call_s).relative_half_width
-        if width is not None and width <= sampling.precision:
+        if fastest is not None and _settled(step, fastest, steps, sampling):
+            m.stopped = "ranked"
+        elif width is not None and width <= sampling.precision:
             m.stopped = "precision"
         elif step.spent_s >= sampling.budget_s:
             m.stopped = "budget"
     step.active = not m.stopped
+
+
+def _interval(step: _Step, sampling: Sampling) -> Interval | None:
+    """The interval of a step's median call time, from its fewest rounds on; None before, or if it failed."""
+    m = step.measurement
+    if m.status != "OK" or len(m.samples) < sampling.min_rounds:
+        return None
+    interval = median_interval(m.per_call_s)
+    return interval if interval.low is not None else None
+
+
+def _fastest(steps: Sequence[_Step], sampling: Sampling) -> _Step | None:
+    """The step with the lowest median call time, among those with an interval."""
+    timed = [(interval.value, index) for index, s in enumerate(steps) if (interval := _interval(s, sampling))]
+    return steps[min(timed)[1]] if timed else None
+
+
+def _settled(step: _Step, fastest: _Step, steps: Sequence[_Step], sampling: Sampling) -> bool:
+    """Slower than the fastest step beyond both intervals; for the fastest, every other step is so."""
+    top = _interval(fastest, sampling)
+    if top is None or top.high is None:
+        return False
+    if step is not fastest:
+        own = _interval(step, sampling)
+        return own is not None and own.low is not None and own.low > top.high
+    others = [_interval(s, sampling) for s in steps if s is not fastest and s.measurement.status == "OK"]
+    return bool(others) and all(o is not None and o.low is not None and o.low > top.high for o in others)
 
 
 def _describe(error: BaseException) -> str:

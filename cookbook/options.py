@@ -27,7 +27,10 @@ class Sampling:
     as it takes to last ``floor_s``. A step leaves the rounds after
     ``min_rounds`` once the 95% interval of its median is within
     ``precision`` of it, or once its samples have taken ``budget_s``; no
-    step takes more than ``max_rounds`` samples.
+    step takes more than ``max_rounds`` samples. With ``ranked``, a step
+    also leaves once its interval and the fastest step's no longer overlap
+    (and the fastest, once no other step's overlaps its own): for a verdict,
+    the order of the steps is all that is asked.
     """
 
     mode: Mode
@@ -36,7 +39,8 @@ class Sampling:
     precision: float  # relative half-width of the median's 95% interval that ends a step
     budget_s: float  # sampling time per step after which it ends, precise or not
     floor_s: float  # a sample lasts at least this long: short calls are looped
-    max_warmup: int  # warm-up calls at most, after the first call
+    max_warmup: int  # warm-up calls at most, after the first call (0: the first call was warm)
+    ranked: bool = False  # a step also ends once its place against the fastest step is settled
 
     def replace(self, **changes: Any) -> Sampling:
         """A copy with the command line's overrides; ``max_rounds`` grows to ``min_rounds`` if needed."""
@@ -53,11 +57,12 @@ MODES: dict[Mode, Sampling] = {
 }
 
 
-# advise times its rungs on a few chunks, so its samples are short and many: its default samples a
-# noisy rung for longer, so that the intervals that decide its verdict can separate.
+# advise times its rungs on a few chunks, so its samples are short and many: its default samples the
+# rungs that decide its verdict for longer, until their intervals separate, and stops the others once
+# they are slower beyond doubt.
 ADVISE_MODES: dict[Mode, Sampling] = {
     **MODES,
-    "default": MODES["default"].replace(max_rounds=16, budget_s=2.0),
+    "default": MODES["default"].replace(max_rounds=16, budget_s=2.0, ranked=True),
 }
 
 

@@ -213,7 +213,7 @@ def notes(figures: Figures) -> list[str]:
         for row in figures
         for f in row.flags
     ]
-    lines += _precision_lines(figures)
+    lines += _precision_lines(figures) + _ranked_lines(figures)
     lines += [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
     for row in figures:
         m = row.measurement
@@ -256,6 +256,18 @@ def _precision_lines(figures: Figures) -> list[str]:
     return [
         f"precision: {steps} used their {sampling.budget_s:g} s before their median was known within "
         f"±{sampling.precision:.0%}{widest}; their intervals say how far to trust them"
+    ]
+
+
+def _ranked_lines(figures: Figures) -> list[str]:
+    """Which steps stopped once their place against the fastest was settled (``Sampling.ranked``)."""
+    ranked = [row for row in figures if row.measurement.stopped == "ranked"]
+    if not ranked:
+        return []
+    steps = ", ".join(f"{row.measurement.variant} x{row.measurement.workers}" for row in ranked)
+    return [
+        f"ranked: {steps} stopped sampling once the 95% intervals showed which step is the fastest; "
+        "their intervals are wider than --rigorous gives"
     ]
 
 

@@ -92,7 +92,7 @@ class Measurement:
     first_s: float | None = None  # the first call: JIT compile, pool start
     warmup_s: list[float] = field(default_factory=list)  # the warm-up calls after it
     samples: list[Sample] = field(default_factory=list)  # empty with --check-only or on error
-    stopped: str = ""  # why sampling ended: precision, budget, rounds
+    stopped: str = ""  # why sampling ended: precision, budget, rounds, ranked
     rewarmed: int = 0  # warm-ups again because its process pool had been replaced
     inner_threads: int | None = None  # the BLAS thread limit it ran under; None: not limited
     limited_pools: list[str] = field(default_factory=list)  # the pools a worker thread saw limited

@@ -158,7 +158,8 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
         send(channel, ("measured", m.to_dict(), run.bytes_per_call))
 
     skip, timed = job.skip, options
-    if not options.check_only and examined.sampled < len(chunks):  # check on every chunk, time on some
+    checked_first = not options.check_only and examined.sampled < len(chunks)
+    if checked_first:  # check on every chunk, time on some
         finish = combine or (lambda results: results)
         checked = run_recipe(
             recipe,
@@ -167,15 +168,17 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
             on_measured=lambda run, m: None if m.status == "OK" else on_measured(run, m),
             skip=skip if results is None else skip | {("serial", 1)},  # its results are known
             reference=None if results is None else lambda: copy.deepcopy(finish(results)),
+            keep_pools=True,  # the pool its process rung starts is the one the timed pass uses
         )
         skip |= {(m.variant, m.workers) for m in checked.measurements if m.status != "OK"}
-        timed = dataclasses.replace(options, sampling=options.sampling.replace(max_warmup=1))  # warm now
+        timed = dataclasses.replace(options, sampling=options.sampling.replace(max_warmup=0))  # warmed now
     run = run_recipe(
         recipe,
         dataclasses.replace(timed, size=examined.sampled),
         on_step=on_step,
         on_measured=on_measured,
         skip=skip,
+        keep_pools=checked_first,  # the check pass started them
     )
     if not options.check_only and max(options.workers) > 1:
         send(channel, ("aside", "python_threads", max(options.workers), "no-op tasks"))
@@ -221,7 +224,11 @@ def _examine(
         speedup = warm / compiled_s  # both warm, on the same chunk
     everything = options.check_only or options.sampling.mode == "rigorous"
     workers = max(options.workers)
-    sampled = len(chunks) if everything else kernel.sampled_count(examined.chunk_s, workers, speedup)
+    sampled = (
+        len(chunks)
+        if everything
+        else kernel.sampled_count(examined.chunk_s, workers, speedup, examined.system_share)
+    )
     send(channel, ("step", "serial", 1, "checking the kernel again"))
     kernel.check_again(function, chunks, results, combine, examined, tol, sampled=sampled, name=target.name)
     return examined, results, compiled

@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -63,12 +64,15 @@ class Interval:
 @lru_cache(maxsize=256)
 def _rank(n: int, confidence: float) -> int | None:
     """The largest r with P(X_(r) <= median <= X_(n+1-r)) >= confidence, or None if even r = 1 falls short."""
-    # That probability is P(r <= K <= n - r) for K ~ Binomial(n, 1/2), that is 1 - 2 P(K <= r - 1).
-    from scipy import stats as scipy_stats  # here: it is most of a runner's import time
-
-    below = scipy_stats.binom.cdf(np.arange(n // 2), n, 0.5)
-    ranks = [r for r in range(1, n // 2 + 1) if 1 - 2 * below[r - 1] >= confidence]
-    return ranks[-1] if ranks else None
+    # That probability is P(r <= K <= n - r) for K ~ Binomial(n, 1/2), that is 1 - 2 P(K <= r - 1),
+    # summed exactly in integers: scipy.stats would be most of a runner's import time.
+    total, below, rank = 2**n, 0, None
+    for r in range(1, n // 2 + 1):
+        below += math.comb(n, r - 1)  # 2**n P(K <= r - 1)
+        if Fraction(total - 2 * below, total) < confidence:
+            break
+        rank = r
+    return rank
 
 
 def median_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:

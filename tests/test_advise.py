@@ -8,7 +8,7 @@ import pytest
 from cookbook.advice import Advice
 from cookbook.advise import advise, load_target, main
 from cookbook.environment import gil_enabled
-from cookbook.kernel import Shipping
+from cookbook.kernel import Examined, Shipping
 from cookbook.options import MODES, RunOptions
 from cookbook.render import render_text
 from cookbook.results import Measurement, RecipeRun, Sample, Session
@@ -241,6 +241,28 @@ def _advice(rows, *, gil=True, bytes_per_call=None, overhead=None, per_call=None
         overhead_s=overhead or {"processes": 1e-4},
         call_overhead_s=per_call or {},
     )
+
+
+def test_a_kernel_that_takes_fresh_memory_says_why_every_chunk_was_timed():
+    advice = _advice([_row("serial", 1, 0.8, gil_held=0.0), _row("python_threads", 2, 0.45)])
+    chunk_s = [0.1] * 8
+    advice.examined = Examined(chunk_s, 0.8, 0.8, 0.3, 9000, 8, False, None)  # 0.3 s of 0.8 in the system
+    [line] = [line for line in advice.evidence if line.startswith("serial:")]
+    assert line.endswith("timed on all 8: what its page faults cost depends on the calls before (see below)")
+
+
+def test_rungs_the_intervals_cannot_tell_apart_advise_the_one_on_fewer_workers():
+    advice = _advice(
+        [
+            _row("serial", 1, 1.0, gil_held=0.99),
+            _row("numba", 1, 0.1, gil_held=0.9),
+            _row("numba_threads", 2, 0.0995),  # faster by its median, within the intervals
+        ]
+    )
+    assert advice.recommendation.startswith("compile it with numba: ")
+    assert "of the two, numba x1 takes fewer workers" in advice.evidence[0]
+    apart = _advice([_row("serial", 1, 1.0), _row("numba", 1, 0.1), _row("numba_threads", 2, 0.06)])
+    assert apart.recommendation.startswith("compile it with numba (nogil=True) and run it on threads")
 
 
 def test_processes_that_win_for_sure_are_advised_and_the_threads_gil_is_named():

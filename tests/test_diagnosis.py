@@ -111,6 +111,7 @@ def test_timed_calls_run_enough_evenly_spaced_chunks_for_serial_and_for_the_fast
     uneven = [0.1, 0.1, 0.1, 0.1, 0.4, 0.1, 0.1, 0.1]  # chunks 0 and 4 alone: one worker waits on 4
     assert sampled_count(uneven, 2) == 4 and sampled_count([0.1] * 8, 2) == 2
     assert picked(8, 4) == [0, 2, 4, 6] and picked(5, 5) == [0, 1, 2, 3, 4]
+    assert sampled_count([0.2] * 8, 2, system_share=0.33) == 8  # page faults depend on the calls before
 
 
 def test_iterators_among_the_chunks_are_made_lists_and_named():

@@ -11,7 +11,7 @@ import pytest
 from cookbook import figures, measure, report, timing
 from cookbook.load import Load
 from cookbook.measure import run_recipe
-from cookbook.options import MODES, RunOptions
+from cookbook.options import ADVISE_MODES, MODES, RunOptions
 from cookbook.recipe import load
 from cookbook.results import Measurement, RecipeRun, Sample
 from cookbook.run import main
@@ -128,6 +128,51 @@ def test_a_step_stops_once_its_interval_is_narrow_enough_or_its_budget_is_spent(
     assert noisy.measurement.stopped == "budget"
 
 
+def _sampled_step(variant, workers, seconds):
+    step = measure._Step(
+        Measurement(variant, workers, "OK"), call=None, check=None, inner_limit=None, watches_pool=False
+    )
+    step.measurement.samples = [Sample(r, t, 1) for r, t in enumerate(seconds)]
+    return step
+
+
+def _stop_all(steps, sampling):
+    for step in steps:
+        measure._maybe_stop(step, sampling, steps)
+    return {step.measurement.variant: step.measurement.stopped for step in steps}
+
+
+RANKED = ADVISE_MODES["default"]
+
+
+def test_a_ranked_step_stops_once_it_is_slower_than_the_fastest_beyond_both_intervals():
+    noisy = [1.0, 1.3, 0.8, 1.2, 0.9, 1.1]  # ±30%: the precision alone would keep it going
+    fast = _sampled_step("numba_threads", 2, [0.5 * t for t in noisy])
+    rival = _sampled_step("joblib", 2, [0.6 * t for t in noisy])  # overlaps: both go on
+    slow = _sampled_step("serial", 1, [2.0 * t for t in noisy])
+    assert _stop_all([fast, rival, slow], RANKED) == {"numba_threads": "", "joblib": "", "serial": "ranked"}
+    assert _stop_all([fast, slow], RANKED) == {"numba_threads": "ranked", "serial": "ranked"}
+    assert _stop_all([fast, rival, slow], MODES["default"].replace(max_rounds=16, budget_s=2.0)) == {
+        "numba_threads": "",
+        "joblib": "",
+        "serial": "",
+    }, "without ranked, only precision, budget and rounds end a step"
+
+
+def test_a_ranked_step_goes_on_again_when_a_later_round_unsettles_its_place():
+    fast = _sampled_step("numba_threads", 2, [0.5, 0.55, 0.45, 0.5, 0.56, 0.48])  # ±12%
+    slow = _sampled_step("serial", 1, [1.0, 1.02, 0.98, 1.0, 1.01, 0.99])
+    assert _stop_all([fast, slow], RANKED) == {"numba_threads": "ranked", "serial": "ranked"}
+    slow.measurement.samples = [Sample(r, t, 1) for r, t in enumerate([1.0, 0.4, 0.45, 1.0, 0.4, 0.99])]
+    assert _stop_all([fast, slow], RANKED) == {"numba_threads": "", "serial": ""}
+    assert fast.active and slow.active
+
+
+def test_advise_ranks_its_rungs_and_rigorous_times_every_one_fully():
+    assert ADVISE_MODES["default"].ranked and not ADVISE_MODES["rigorous"].ranked
+    assert not any(mode.ranked for mode in MODES.values())
+
+
 def _measurement(variant, workers, per_call, **sample_fields):
     calls = timing.calls_per_sample(min(per_call), MODES["default"].floor_s)  # as calibration would
     samples = [Sample(r, t, calls, **sample_fields) for r, t in enumerate(per_call)]
@@ -196,6 +241,14 @@ def test_a_step_that_ran_out_of_budget_is_not_flagged_and_the_notes_say_how_far_
     assert _row(run, m).flags == ()  # its wide interval says it already
     [line] = [line for line in report.notes(figures.derive(run, None)) if line.startswith("precision")]
     assert "python_threads x2 used their 1 s" in line and "within ±5%" in line and "the widest ±" in line
+
+
+def test_the_notes_name_the_steps_that_stopped_once_ranked():
+    m = _measurement("python_threads", 2, [2.0, 2.6, 1.6, 2.4, 1.8, 2.2])
+    m.stopped = "ranked"
+    run = _run(_measurement("serial", 1, [1.0] * 6), m)
+    [line] = [line for line in report.notes(figures.derive(run, None)) if line.startswith("ranked")]
+    assert line.startswith("ranked: python_threads x2 stopped sampling") and "wider than --rigorous" in line
 
 
 def test_a_steady_rise_over_the_rounds_is_flagged_as_drift_and_spread_alone_is_not():

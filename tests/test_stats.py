@@ -53,6 +53,18 @@ def test_median_interval_ranks_are_the_tightest_symmetric_ones():
     assert interval.relative_half_width == pytest.approx(4.5 / 10.5)
 
 
+@pytest.mark.parametrize("confidence", [0.8, 0.9, CONFIDENCE, 0.99])
+def test_median_interval_ranks_match_scipys_binomial_quantiles(confidence):
+    for n in range(1, 300):
+        below = scipy_stats.binom.cdf(range(n // 2), n, 0.5)
+        covered = [r for r in range(1, n // 2 + 1) if 1 - 2 * below[r - 1] >= confidence]
+        interval = median_interval(list(range(n)), confidence)
+        if covered:
+            assert (interval.low, interval.high) == (covered[-1] - 1, n - covered[-1])
+        else:
+            assert interval.low is None
+
+
 def test_too_few_values_give_no_interval_and_none_raise():
     assert median_interval([1.0] * FEWEST_FOR_INTERVAL).low is not None
     for n in range(1, FEWEST_FOR_INTERVAL):  # [min, max] of 5 covers only 93.75%
