@@ -28,6 +28,7 @@ __all__ = [
     "median_interval",
     "paired_ratios",
     "ratio_interval",
+    "spearman",
     "two_modes",
 ]
 
@@ -166,19 +167,71 @@ def two_modes(values: Sequence[float]) -> str | None:
     )
 
 
+def spearman(values: Sequence[float]) -> tuple[float, float]:
+    """Spearman's rho of ``values`` against their order, and its two-sided p-value, as scipy's spearmanr.
+
+    Written out here because importing scipy.stats takes seconds, longer
+    than a quick ``advise`` should spend on it. The p-value is the
+    t-distribution's, with n - 2 degrees of freedom.
+    """
+    n = len(values)
+    rho = float(np.corrcoef(np.arange(n), _average_ranks(values))[0, 1])
+    df = n - 2
+    if abs(rho) >= 1.0:
+        return rho, 0.0
+    t_squared = rho * rho * df / ((1 - rho) * (1 + rho))
+    return rho, _incomplete_beta(df / 2, 0.5, df / (df + t_squared))  # P(|T| >= |t|)
+
+
+def _average_ranks(values: Sequence[float]) -> np.ndarray:
+    """Ranks from 1, ties given their average rank (scipy's rankdata, method "average")."""
+    array = np.asarray(values, dtype=float)
+    order = np.argsort(array, kind="mergesort")
+    ranks = np.empty(len(array))
+    ordered = array[order]
+    start = 0
+    for end in range(1, len(array) + 1):
+        if end == len(array) or ordered[end] != ordered[start]:
+            ranks[order[start:end]] = (start + end + 1) / 2  # the mean of ranks start+1 .. end
+            start = end
+    return ranks
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz's method)."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this: use the symmetry
+        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 300):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return math.exp(log_front) * fraction / a
+
+
 def drift(values_in_round_order: Sequence[float]) -> str | None:
     """A reason when times rise or fall steadily over the rounds (Spearman |rho| >= 0.7, p < 0.01)."""
     values = list(values_in_round_order)
     n = len(values)
     if n < 6 or min(values) == max(values):
         return None
-    from scipy import stats as scipy_stats
-
-    result = scipy_stats.spearmanr(range(n), values)
-    rho, p = float(result.statistic), float(result.pvalue)
+    rho, p = spearman(values)
     if not (abs(rho) >= DRIFT_RHO and p < DRIFT_ALPHA):
         return None
     third = n // 3
     change = statistics.median(values[-third:]) / statistics.median(values[:third]) - 1
     word = "rose" if change >= 0 else "fell"
-    return f"drift: times {word} {abs(change):.0%} over {n} rounds (Spearman {rho:.2f})"
+    return f"times {word} {abs(change):.0%} over {n} rounds (Spearman {rho:.2f})"

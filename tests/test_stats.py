@@ -15,6 +15,7 @@ from cookbook.stats import (
     median_interval,
     paired_ratios,
     ratio_interval,
+    spearman,
     two_modes,
 )
 
@@ -63,6 +64,18 @@ def test_median_interval_ranks_match_scipys_binomial_quantiles(confidence):
             assert (interval.low, interval.high) == (covered[-1] - 1, n - covered[-1])
         else:
             assert interval.low is None
+
+
+def test_spearman_matches_scipys_rho_and_p_value_with_ties_and_without():
+    rng = np.random.default_rng(7)
+    for n in (6, 7, 10, 16, 40):
+        for trend in (0.0, 0.05, 0.3, -1.0):
+            values = rng.normal(size=n) + trend * np.arange(n)
+            for shown in (values, np.round(values, 0)):  # rounded: tied values
+                expected = scipy_stats.spearmanr(range(n), shown)
+                rho, p = spearman(list(shown))
+                assert rho == pytest.approx(expected.statistic, abs=1e-12)
+                assert p == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-15)
 
 
 def test_too_few_values_give_no_interval_and_none_raise():
@@ -188,8 +201,8 @@ def test_two_modes_seldom_splits_one_noisy_mode_and_finds_two_tight_ones():
 def test_drift_reports_a_steady_rise_or_fall():
     rising = [0.100, 0.102, 0.101, 0.105, 0.108, 0.110, 0.112, 0.115, 0.117, 0.118]
     reason = drift(rising)
-    assert reason is not None and reason.startswith("drift: times rose 16% over 10 rounds (Spearman 0.99")
-    assert drift(rising[::-1]).startswith("drift: times fell 14% over 10 rounds (Spearman -0.99")
+    assert reason is not None and reason.startswith("times rose 16% over 10 rounds (Spearman 0.99")
+    assert drift(rising[::-1]).startswith("times fell 14% over 10 rounds (Spearman -0.99")
     assert drift([0.100, 0.104, 0.099, 0.103, 0.101, 0.102, 0.100, 0.104]) is None  # no trend
     assert drift([0.1] * 8) is None
     assert drift(rising[:5]) is None  # too few rounds
