@@ -375,6 +375,7 @@ class Examined:
     numba_reason: str | None = None  # why numba does not compile it (None: it does)
     compile_s: float | None = None
     conversion: Conversion | None = None
+    gil_held: float | None = None  # serial's GIL reading, on its median chunk (None: no GIL, or one core)
 
     @property
     def system_share(self) -> float:

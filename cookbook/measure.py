@@ -7,7 +7,7 @@ import copy
 import random
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -34,6 +34,7 @@ from cookbook.timing import (
 __all__ = [
     "Step",
     "fill_steps",
+    "gil_reading",
     "in_plan_order",
     "inner_thread_limit",
     "memory_refusal",
@@ -114,6 +115,7 @@ def run_recipe(
     skip: frozenset[tuple[str, int]] = frozenset(),
     reference: Callable[[], Any] | None = None,
     keep_pools: bool = False,
+    known_gil: Mapping[str, float] | None = None,
 ) -> RecipeRun:
     """Check every planned variant against ``serial`` and, unless ``check_only``, time it.
 
@@ -128,6 +130,8 @@ def run_recipe(
     reference answer, unless ``reference`` gives it (a copy of a result the
     caller checked already). With ``keep_pools``, a process variant's first
     call uses the pool a check pass before it started, instead of its own.
+    ``known_gil`` gives GIL readings made already, by variant, for its
+    one-worker steps (advise reads its kernel's on one chunk).
     """
     n = recipe.size_of(options.size)
     sampling = None if options.check_only else options.sampling
@@ -168,6 +172,7 @@ def run_recipe(
                 backends_open=backends_open,
                 sampling=sampling,
                 fresh_pool=not keep_pools,
+                known_gil=known_gil,
             )
             if planned.variant == "serial":
                 expected, reference_ok = result, step.measurement.status == "OK"
@@ -335,8 +340,10 @@ def _set_up(
     backends_open: contextlib.ExitStack,
     sampling: Sampling | None,
     fresh_pool: bool = True,
+    known_gil: Mapping[str, float] | None = None,
 ) -> tuple[_Step, Any]:
     """First call (timed apart), agreement check, then warm-up and calibration; inactive if it failed."""
+    known_gil = known_gil or {}
     if fresh_pool:
         shutdown_process_pool()  # so that every process variant's first call starts its pool
     limit = inner_thread_limit(planned)
@@ -375,7 +382,8 @@ def _set_up(
             return step, result
         try:
             measurement.warmup_s = _warm(step, sampling)
-            measurement.gil_held = _gil_held(planned, step.call)
+            read = known_gil.get(planned.variant) if planned.workers == 1 else None
+            measurement.gil_held = read if read is not None else _gil_held(planned, step.call)
         except Exception as error:
             measurement.status, measurement.detail = "ERROR", f"in a warm-up call: {_describe(error)}"
             step.active = False
@@ -397,16 +405,21 @@ def _ran_in_caller(planned: Step, children_before: float | None, call_start: flo
 def _gil_held(planned: Step, call: Callable[[], Any]) -> float | None:
     """The share of a call's time the GIL was held, for one-worker steps of threads (cookbook.probes).
 
-    Not for process variants (one GIL each), nor where there is no GIL, nor on
-    one core, where the probe's thread would wait for the CPU, not the GIL.
-    BLAS is held to one thread meanwhile, so that the probe has a core of its own.
+    Not for process variants (one GIL each).
     """
-    if (
-        planned.workers != 1
-        or planned.kind.executor == "processes"
-        or not gil_enabled()
-        or usable_cores() < 2
-    ):
+    if planned.workers != 1 or planned.kind.executor == "processes":
+        return None
+    return gil_reading(call)
+
+
+def gil_reading(call: Callable[[], Any]) -> float | None:
+    """The lowest share of ``GIL_READINGS`` readings of ``call``'s time that held the GIL.
+
+    None where there is no GIL, and on one core, where the probe's thread
+    would wait for the CPU, not the GIL. BLAS is held to one thread
+    meanwhile, so that the probe has a core of its own.
+    """
+    if not gil_enabled() or usable_cores() < 2:
         return None
     with threadpool_limits(limits=1, user_api="blas"):
         return round(gil_probe(call, min_s=GIL_PROBE_S, readings=GIL_READINGS).held, 3)

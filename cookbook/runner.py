@@ -47,7 +47,7 @@ from typing import IO, Any
 
 from cookbook import environment, kernel
 from cookbook.backends import process_overheads, task_overhead, thread_overheads
-from cookbook.measure import run_recipe
+from cookbook.measure import gil_reading, run_recipe
 from cookbook.options import RunOptions
 from cookbook.recipe import load
 from cookbook.results import Measurement, RecipeRun, step_name
@@ -179,6 +179,7 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
         on_measured=on_measured,
         skip=skip,
         keep_pools=checked_first,  # the check pass started them
+        known_gil=None if examined.gil_held is None else {"serial": examined.gil_held},
     )
     if not options.check_only and max(options.workers) > 1:
         send(channel, ("aside", "python_threads", max(options.workers), "no-op tasks"))
@@ -231,6 +232,10 @@ def _examine(
     )
     send(channel, ("step", "serial", 1, "checking the kernel again"))
     kernel.check_again(function, chunks, results, combine, examined, tol, sampled=sampled, name=target.name)
+    median = sorted(range(len(chunks)), key=examined.chunk_s.__getitem__)[len(chunks) // 2]
+    examined.gil_held = gil_reading(
+        partial(function, chunks[median])
+    )  # one chunk: cheaper than the timed call
     return examined, results, compiled
 
 

@@ -46,8 +46,9 @@ def test_a_kernel_numba_compiles_gets_the_whole_ladder_and_every_variant_agrees(
     assert ran[("python_threads", 2)] == ran[("joblib_processes", 2)] == ran[("numba_threads", 2)] == "OK"
     assert advice.numba_reason is None and advice.compile_s is not None and advice.compile_s > 0
     held = {m.variant: m.gil_held for m in advice.run.measurements if m.workers == 1}
-    if GIL:  # the GIL probe, per variant
+    if GIL:  # the GIL probe, per variant; serial's read on one chunk when the kernel was examined
         assert _holds(held, "python_threads") and not _holds(held, "numba_threads")
+        assert held["serial"] == advice.examined.gil_held
     else:
         assert held["python_threads"] is None and FREE in advice.evidence
 
