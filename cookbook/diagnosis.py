@@ -19,7 +19,6 @@ __all__ = [
     "IMBALANCED",
     "NUMBA_GIL_SHARE",
     "PARALLEL_ALREADY",
-    "SYSTEM_SHARE",
     "already_parallel",
     "compile_repaid",
     "imbalance",
@@ -30,7 +29,6 @@ __all__ = [
 
 NUMBA_GIL_SHARE = 0.2  # a compiled nogil call holding the GIL this share of its time has a cause to find
 PARALLEL_ALREADY = 1.3  # a serial pass that keeps this many cores busy already runs in parallel
-SYSTEM_SHARE = FRESH_MEMORY_SHARE  # a serial pass this much of its time in the system: page faults
 IMBALANCED = 0.9  # the best efficiency uneven chunks allow, below which they are the limit
 UNEXPLAINED = 1.1  # a process row slower than its work and shipping by this factor: something else costs
 
@@ -92,11 +90,11 @@ def imbalance(examined: Examined, workers: int) -> str | None:
 
 def system_time(examined: Examined) -> str | None:
     """A kernel that spends much of its time in page faults: new memory on every call."""
-    if examined.wall_s <= 0 or examined.system_s < SYSTEM_SHARE * examined.wall_s:
+    if examined.system_share < FRESH_MEMORY_SHARE:
         return None
     faults = examined.page_faults / max(1, len(examined.chunk_s))
     return (
-        f"a serial pass spent {examined.system_s / examined.wall_s:.0%} of its time in the system "
+        f"a serial pass spent {examined.system_share:.0%} of its time in the system "
         f"({faults:,.0f} page faults a chunk): the kernel takes fresh memory on every call; reuse buffers "
         "(NumPy's out=, arrays made once) and every rung gains, threads most"
     )
