@@ -39,6 +39,8 @@ __all__ = ["ADVICE", "GIL_BOUND_SHARE", "WORTH_IT", "Advice", "Printed"]
 GIL_BOUND_SHARE = 0.5
 # A variant is advised only if it gains at least this much: a few per cent is not worth a change of code.
 WORTH_IT = 1.1
+# A start-up this share of a call or more is named as what holds the interpreters rung back.
+STARTUP_SHARE = 0.1
 
 ADVICE = {
     "numba_threads": "compile it with numba (nogil=True) and run it on threads",
@@ -46,6 +48,7 @@ ADVICE = {
     "python_threads": "run it on threads: the kernel leaves the GIL free",
     "joblib_processes": "run it in worker processes (joblib)",
     "joblib_processes@dask": "run it on a dask cluster (joblib's dask backend)",
+    "python_interpreters": "run it on subinterpreters, one GIL each (InterpreterPoolExecutor)",
 }
 
 
@@ -300,11 +303,14 @@ def _gbps(value: float) -> str:
 
 
 def _task_cost(advice: Advice, row: Row) -> float | None:
-    """What one task of a process variant costs besides its work (``Advice.task_cost``)."""
+    """What one task of a process or interpreter variant costs besides its work (``Advice.task_cost``)."""
     m = row.measurement
-    if m.executor != "processes" or m.backend is None:
+    if m.executor == "interpreters":
+        executor = "interpreters"
+    elif m.executor != "processes" or m.backend is None:
         return None
-    executor = step_name("processes", m.backend)
+    else:
+        executor = step_name("processes", m.backend)
     return advice.task_cost(executor) if executor in advice.overhead_s else None
 
 
@@ -331,6 +337,8 @@ def _limit(advice: Advice, row: Row) -> str | None:
         )
     if m.executor == "processes" and m.backend == "loky" and advice.round_trip_s is not None:
         return _process_limit(advice, row)
+    if m.executor == "interpreters" and (started := _interpreter_limit(advice, row)):
+        return started
     cost, work = _task_cost(advice, row), advice.work_per_chunk_s
     if cost is not None and work and cost > 0.05 * work:
         return (
@@ -338,6 +346,21 @@ def _limit(advice: Advice, row: Row) -> str | None:
             f"against {report.format_seconds(work)} of work"
         )
     return None
+
+
+def _interpreter_limit(advice: Advice, row: Row) -> str | None:
+    """The start-up of a call's interpreters, when it weighs on the row: each call starts its pool."""
+    start, serial = advice.call_overhead_s.get("interpreters"), advice.figures.timed("serial", 1)
+    if start is None or serial is None or serial.median is None or row.median is None:
+        return None
+    if start < STARTUP_SHARE * row.median.value:
+        return None
+    workers = row.measurement.workers
+    return (
+        f"a call starts its {workers} interpreters, {report.format_seconds(start)}, beside "
+        f"{report.format_seconds(serial.median.value / workers)} of work per worker, against "
+        f"{report.format_seconds(row.median.value)} measured: keep one pool for many calls"
+    )
 
 
 def _process_limit(advice: Advice, row: Row) -> str | None:
@@ -410,6 +433,18 @@ def _recommendation(advice: Advice) -> str:
 
 
 def _verdict(advice: Advice) -> str:
+    """The advice in one line, and, where it happened, that an import turned the GIL back on."""
+    said = _advised(advice)
+    module = (advice.run.thread_pools or {}).get("gil_reenabled_by")
+    if module and advice.environment.get("free_threaded_build"):
+        said += (
+            f"; importing {module} re-enabled the GIL (it does not declare free-threading support), "
+            "so the thread rungs ran with a GIL, not free-threaded"
+        )
+    return said
+
+
+def _advised(advice: Advice) -> str:
     run, cores = advice.run, advice.environment["cores"]["usable"]
     best, serial = _best(advice), advice.figures.timed("serial", 1)
     if run.sampling is None:

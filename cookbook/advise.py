@@ -132,14 +132,14 @@ def _advise_named(
 
 def _measure(
     target: Target,
-    recipe_for: Callable[[str | None], Recipe],
+    recipe_for: Callable[[str | None, str | None], Recipe],
     options: RunOptions | None,
     progress: bool,
     command: str | None,
 ) -> Advice:
     options = options or RunOptions(workers=cli.advise_workers(), sampling=ADVISE_MODES["default"])
     session = cli.new_session(options, {"kernel": target.name}, command)
-    steps = plan(recipe_for(None), options.variants, options.workers, options.backends)
+    steps = plan(recipe_for(None, None), options.variants, options.workers, options.backends)
     total = len(steps) + 2  # and, first, the serial pass and numba's compile
     try:
         with steps_progress(total) if progress else contextlib.nullcontext(_quiet) as on_step:

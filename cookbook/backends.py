@@ -11,7 +11,8 @@ joblib runs ``n_jobs=1`` in the calling process whatever the backend, so
 the 1-worker rows of loky and dask run the same code.
 
 It also measures what one task costs besides its work, on each backend
-(``task_overhead``, ``process_overheads``) and on a thread pool (``thread_overheads``).
+(``task_overhead``, ``process_overheads``), on a thread pool (``thread_overheads``) and on
+subinterpreters (``interpreter_overheads``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "add_arguments",
     "check",
     "check_scheduler",
+    "interpreter_overheads",
     "joblib_backend",
     "local_cluster",
     "parse",
@@ -141,10 +143,14 @@ def joblib_backend(backend: str | None, workers: int, scheduler: str | None) -> 
     if backend != "dask" or workers == 1:  # joblib runs n_jobs=1 in the calling process, on any backend
         yield Backend(None, contextlib.nullcontext)
         return
+    import dask
     from distributed import Client
     from joblib import parallel_config
 
     with contextlib.ExitStack() as stack:
+        # No profiler: its thread samples every thread's frames with sys._current_frames(), which costs
+        # CPU beside the work and, on 3.14 with the GIL, aborts a process running subinterpreters.
+        stack.enter_context(dask.config.set({"distributed.worker.profile.enabled": False}))
         if scheduler is None:
             cluster = local_cluster(workers)
             stack.callback(cluster.close)
@@ -243,4 +249,21 @@ def thread_overheads(workers: int) -> tuple[float, float]:
 
     with ThreadPoolExecutor(workers) as pool:
         per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), 2000)
+    return per_task, seconds_per_task(new_pool, workers) * workers
+
+
+def interpreter_overheads(workers: int) -> tuple[float, float]:
+    """Seconds per no-op task on a warm ``InterpreterPoolExecutor`` (Python 3.14), and per call that
+    starts its own pool: each worker's interpreter starts then, so the second is the start-up.
+
+    ``_noop`` reads no global, so it travels to the interpreters as its code, never imported by name.
+    """
+    from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined,unused-ignore]
+
+    def new_pool(n: int) -> None:
+        with InterpreterPoolExecutor(workers) as pool:
+            list(pool.map(_noop, range(n)))
+
+    with InterpreterPoolExecutor(workers) as pool:
+        per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), 200)
     return per_task, seconds_per_task(new_pool, workers) * workers

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import re
 import sys
 import sysconfig
+import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -16,10 +20,12 @@ __all__ = [
     "collect",
     "free_threaded_build",
     "gil_enabled",
+    "gil_reenabled_by",
     "memory_bandwidth",
     "numba_threading_layer",
     "thread_pools",
     "usable_cores",
+    "watching_gil",
 ]
 
 LIBRARIES = ("numpy", "scipy", "numba", "joblib", "threadpoolctl")
@@ -34,6 +40,36 @@ def gil_enabled() -> bool:
     """Whether the GIL is on now; a free-threaded build can turn it back on at run time."""
     check = getattr(sys, "_is_gil_enabled", None)
     return True if check is None else bool(check())
+
+
+# CPython's RuntimeWarning when an import turns the GIL back on, in 3.13t and 3.14t.
+_GIL_WARNING = re.compile(r"\(GIL\) has been enabled to load module '([^']+)'")
+_reenabled_by: list[str] = []  # the first module whose import turned the GIL back on in this process
+
+
+@contextlib.contextmanager
+def watching_gil() -> Iterator[None]:
+    """On a free-threaded build with the GIL off, note the module whose import in the block turns it on.
+
+    CPython says which, once, in a RuntimeWarning; other warnings are passed on as they came.
+    """
+    if not free_threaded_build() or gil_enabled():
+        yield
+        return
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        yield
+    named = [found.group(1) for w in seen if (found := _GIL_WARNING.search(str(w.message)))]
+    for w in seen:
+        if not _GIL_WARNING.search(str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if gil_enabled() and not _reenabled_by:
+        _reenabled_by.append(named[0] if named else "an extension module (no warning said which)")
+
+
+def gil_reenabled_by() -> str | None:
+    """The module whose import turned the GIL back on in this process, if one did (``watching_gil``)."""
+    return _reenabled_by[0] if _reenabled_by else None
 
 
 def usable_cores() -> int:
@@ -161,6 +197,7 @@ def thread_pools() -> dict[str, Any]:
     """The native thread pools loaded so far, and numba's threading layer: they change as recipes run."""
     return {
         "gil_enabled_in_runner": gil_enabled(),  # an extension without free-threading support re-enables it
+        "gil_reenabled_by": gil_reenabled_by(),
         "blas_pools": _blas_pools(),
         "numba_threading_layer": numba_threading_layer(),
         "numba_num_threads": _numba_num_threads(),

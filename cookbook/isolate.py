@@ -111,7 +111,7 @@ class KernelRun:
 
 def run_kernel(
     target: Target,
-    recipe_for: Callable[[str | None], Recipe],
+    recipe_for: Callable[[str | None, str | None], Recipe],
     options: RunOptions,
     *,
     on_step: OnStep,
@@ -120,7 +120,7 @@ def run_kernel(
 ) -> KernelRun:
     """Check and measure a user's kernel in runner processes, as ``run_isolated`` does a recipe.
 
-    ``recipe_for(numba_reason)`` builds the ladder the runners measure, so that
+    ``recipe_for(numba_reason, interpreters_reason)`` builds the ladder the runners measure, so that
     this process knows its steps. A runner that hangs or dies in the serial
     pass costs every step (there is no reference); one that does so while
     numba compiles costs the numba rungs, and a fresh runner goes on without
@@ -132,7 +132,10 @@ def run_kernel(
         runner = _Runner(KernelJob(target, options, frozenset(), None, chunk_file.name), stdout=output)
         try:
             examined, failed = _examine(runner, target.name, options.timeout_s, events, chunk_file.name)
-            recipe = recipe_for(NOT_TRIED if examined is None else examined.numba_reason)
+            if examined is None:
+                recipe = recipe_for(NOT_TRIED, NOT_TRIED)
+            else:
+                recipe = recipe_for(examined.numba_reason, examined.interpreters_reason)
             sized = options if examined is None else dataclasses.replace(options, size=examined.sampled)
             run = new_run(recipe, sized)
             into.append(run)

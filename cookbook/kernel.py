@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import importlib.util
 import inspect
 import math
 import pickle
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cookbook.agreement import compare
+from cookbook.environment import watching_gil
 from cookbook.recipe import Kind, MissingPackage, Recipe, RecipeError, import_file
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "fastest",
     "find",
     "imbalance_bound",
+    "interpreters_reason",
+    "interpreters_supported",
     "ladder_recipe",
     "make",
     "materialize",
@@ -81,7 +85,9 @@ KINDS = {  # what runs each rung's work: declared here, not read from the names
     "joblib_processes": Kind("processes"),
     "numba": Kind("one thread"),
     "numba_threads": Kind("threads"),
+    "python_interpreters": Kind("interpreters"),
 }
+INTERPRETERS_NEED = "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
 
 
 class KernelError(Exception):
@@ -141,7 +147,8 @@ class Target:
             chunks, materialized = make(make_chunks)
             return kernel, chunks, combine, materialized
         assert self.payload is not None
-        kernel, chunks, combine = pickle.loads(self.payload)
+        with watching_gil():  # unpickling imports the modules the functions come from
+            kernel, chunks, combine = pickle.loads(self.payload)
         return kernel, chunks, combine, self.materialized
 
 
@@ -156,7 +163,8 @@ def find(
     module_spec, _, kernel_name = target.rpartition(":")
     if not module_spec or not kernel_name:
         raise KernelError(f"{target}: expected MODULE:KERNEL, e.g. my_module.py:kernel")
-    module = _import_module(module_spec)
+    with watching_gil():
+        module = _import_module(module_spec)
     kernel = _attribute(module, kernel_name, "the kernel, called as kernel(chunk)")
     make_chunks = _attribute(module, chunks or DEFAULT_CHUNKS, "a function returning the list of chunks")
     reducer = _attribute(module, combine, "a function of the list of results") if combine else None
@@ -373,6 +381,7 @@ class Examined:
     numba_parallel: bool = False  # numba's parallel runtime started during the pass
     materialized: str | None = None  # which chunks were iterators, made lists once
     numba_reason: str | None = None  # why numba does not compile it (None: it does)
+    interpreters_reason: str | None = None  # why it cannot run in a subinterpreter (None: it can)
     compile_s: float | None = None
     conversion: Conversion | None = None
     gil_held: float | None = None  # serial's GIL reading, on its median chunk (None: no GIL, or one core)
@@ -518,6 +527,63 @@ def _numba_parallel_started() -> bool:
     return bool(getattr(module, "_is_initialized", False))
 
 
+# --- subinterpreters ------------------------------------------------------------------------------
+
+
+def interpreters_supported() -> bool:
+    """Whether this Python has ``InterpreterPoolExecutor`` (3.14 and later)."""
+    return importlib.util.find_spec("concurrent.interpreters") is not None
+
+
+def _use_path(path: list[str]) -> None:
+    """Give a new interpreter this one's sys.path: it starts from the default one, without the user's folders.
+
+    It reads no global, so it goes to the interpreter as its code.
+    """
+    import sys
+
+    sys.path[:] = path
+
+
+def interpreters_reason(kernel: Kernel, chunk: Any) -> str | None:
+    """Why ``kernel`` cannot run on ``chunk`` in a subinterpreter, in the user's terms; None if it can.
+
+    One real call in a new interpreter tells, as the rung will make it: a
+    function that reads no global goes there as its code, any other is
+    pickled by name and its module imported there, as is every class the
+    chunk holds; extension modules that do not support subinterpreters
+    (NumPy's, for one) fail to load.
+    """
+    if not interpreters_supported():
+        return INTERPRETERS_NEED
+    from concurrent import interpreters  # type: ignore[attr-defined,unused-ignore]
+
+    interpreter = interpreters.create()
+    try:
+        interpreter.call(_use_path, list(sys.path))
+        interpreter.call(kernel, chunk)
+    except interpreters.NotShareableError as error:
+        cause = _first_error(str(error.__cause__ or error))
+        if "func" in str(error):
+            module = getattr(kernel, "__module__", None) or "its module"
+            return (
+                f"{module} cannot be imported in a subinterpreter ({cause}): a function that reads "
+                "globals goes to each interpreter by name, and its module is imported there"
+            )
+        return f"its chunks cannot be unpickled in a subinterpreter ({cause})"
+    except interpreters.ExecutionFailed as failed:
+        return f"it raised in a subinterpreter: {_first_error(str(failed))}"
+    finally:
+        interpreter.close()
+    return None
+
+
+def _first_error(traceback_text: str) -> str:
+    """The first ``SomeError: message`` line of a formatted traceback: the root of a chain."""
+    found = re.search(r"^(\w*(?:Error|Exception)\b.*)$", traceback_text, re.MULTILINE)
+    return found.group(1).strip() if found else traceback_text.strip().splitlines()[-1]
+
+
 # --- the ladder -----------------------------------------------------------------------------------
 
 
@@ -527,10 +593,12 @@ def ladder_recipe(
     chunks: Chunks,
     combine: Combine | None,
     numba_reason: str | None,
+    interpreters_reason: str | None,
     tol: tuple[float, float],
     compiled: Kernel | None = None,
 ) -> Recipe:
-    """The kernel's ladder as a recipe: serial, threads, processes, and numba unless ``numba_reason``.
+    """The kernel's ladder as a recipe: serial, threads, processes, and numba unless ``numba_reason``,
+    interpreters unless ``interpreters_reason`` (or this Python has none).
 
     The numba rungs call ``compiled``, else ``numba.njit(nogil=True)`` of the
     kernel, compiled at its first call.
@@ -570,6 +638,21 @@ def ladder_recipe(
                 return finish(list(pool.map(jitted(), chunks)))
 
         variants |= {"numba": numba_, "numba_threads": numba_threads}
+    not_applicable = {v: numba_reason for v in ("numba", "numba_threads") if numba_reason}
+    interpreters_reason = interpreters_reason or (None if interpreters_supported() else INTERPRETERS_NEED)
+    if interpreters_reason is None:
+
+        def python_interpreters(chunks: Chunks, n_workers: int) -> Any:
+            from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined,unused-ignore]
+
+            with InterpreterPoolExecutor(
+                n_workers, initializer=_use_path, initargs=(list(sys.path),)
+            ) as pool:
+                return finish(list(pool.map(kernel, chunks)))
+
+        variants["python_interpreters"] = python_interpreters
+    else:
+        not_applicable["python_interpreters"] = interpreters_reason
     n = len(chunks)
 
     def make_input(size: int, seed: int = 0) -> Chunks:
@@ -582,7 +665,7 @@ def ladder_recipe(
         sizes={"small": n, "medium": n, "large": n},
         make_input=make_input,
         variants=variants,
-        not_applicable={v: numba_reason for v in ("numba", "numba_threads") if numba_reason},
+        not_applicable=not_applicable,
         rtol=tol[0],
         atol=tol[1],
         summary=f"{name} on {n} chunks",

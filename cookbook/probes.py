@@ -10,7 +10,10 @@ calling the right function the wrong way:
   compiled code that keeps the GIL, next to none for a ``nogil`` kernel or
   a large NumPy call. Its waits for a core, while the call's threads take
   them all, are not waits for the GIL (which sleeps): the kernel counts
-  them (``schedstat``'s run-queue time) and they are taken out.
+  them (``schedstat``'s run-queue time) and they are taken out. The GIL it
+  watches is the calling interpreter's: workers on subinterpreters (Python
+  3.14's ``InterpreterPoolExecutor``) each hold a GIL of their own, which
+  never stops this one, so such a call reads near 0 however much Python it runs.
 - ``concurrency_probe``: another process reads the CPU time of every thread
   of this process and of its child processes from ``/proc`` (nanoseconds,
   ``schedstat``) every millisecond; the figure is the most cores they kept

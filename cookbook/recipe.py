@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from cookbook.agreement import compare
-from cookbook.environment import free_threaded_build
+from cookbook.environment import free_threaded_build, watching_gil
 
 __all__ = [
     "CORE_VARIANTS",
@@ -41,7 +41,7 @@ CORE_VARIANTS = ("serial", "python_threads", "numpy_threads", "numba_threads", "
 REQUIRED = ("SIZES", "make_input", "VARIANTS")
 
 Variant = Callable[[Any, int], Any]
-Executor = Literal["one thread", "threads", "processes"]
+Executor = Literal["one thread", "threads", "interpreters", "processes"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class Kind:
       one thread, once, at one worker;
     - ``*_processes`` runs its joblib calls in worker processes, on the
       backends asked for (loky, dask);
+    - ``*_interpreters`` runs on threads of this process, each in an
+      interpreter of its own with its own GIL (Python 3.14's
+      ``InterpreterPoolExecutor``);
     - any other executor runs on threads (``python_threads``, ``numba_prange``,
       ``scipy_workers``); a plain ``*_threads`` variant's threads get the BLAS
       pools limited to ``cores // workers`` each, as joblib limits its worker
@@ -68,6 +71,8 @@ def kind_of(variant: str) -> Kind:
         return Kind("one thread")
     if variant.endswith("_processes"):
         return Kind("processes")
+    if variant.endswith("_interpreters"):
+        return Kind("interpreters")
     return Kind("threads", limits_inner_pools=variant.endswith("_threads"))
 
 
@@ -188,7 +193,8 @@ def import_file(path: Path) -> ModuleType:
 
 def _import(module_name: str, path: Path) -> tuple[ModuleType, Path]:
     try:
-        return importlib.import_module(module_name), path
+        with watching_gil():
+            return importlib.import_module(module_name), path
     except ModuleNotFoundError as error:
         package = (error.name or "").partition(".")[0]
         mine = (module_name.partition(".")[0], path.stem)

@@ -43,7 +43,7 @@ def header_lines(env: dict[str, Any]) -> list[str]:
     cores = env["cores"]
     gil = "GIL enabled" if env["gil_enabled"] else "GIL disabled"
     if env["free_threaded_build"]:
-        gil += " (free-threaded build)"
+        gil += f" ({_gil_reenabled(env) or 'free-threaded build'})"
     libraries = ", ".join(f"{k} {v}" for k, v in env["libraries"].items() if v)
     return [
         f"Python {env['python']} ({env['implementation']}), {gil}, "
@@ -66,9 +66,20 @@ def pools_line(env: dict[str, Any]) -> str:
         f"{p['internal_api']} ({p['prefix']}) {p['num_threads']} threads" for p in env["blas_pools"]
     )
     line = f"thread pools: {pools or 'none loaded'}; numba threading layer: {env['numba_threading_layer']}"
-    if env.get("gil_enabled_in_runner") and not env.get("gil_enabled"):
-        line += "; the GIL was re-enabled while the recipes ran (an extension without free-threading support)"
+    if env.get("free_threaded_build") and env.get("gil_enabled_in_runner"):
+        line += f"; {_gil_reenabled(env) or 'the GIL was on while the recipes ran'}"
     return line
+
+
+def _gil_reenabled(env: dict[str, Any]) -> str | None:
+    """On a free-threaded build, the import that turned the GIL back on, if one did."""
+    module = env.get("gil_reenabled_by")
+    if not module:
+        return None
+    return (
+        f"free-threaded build, but importing {module} re-enabled the GIL (it does not declare "
+        "free-threading support): threads ran with a GIL"
+    )
 
 
 def method_line(sampling: Sampling, env: dict[str, Any]) -> str:
@@ -215,6 +226,12 @@ def notes(figures: Figures) -> list[str]:
     ]
     lines += _precision_lines(figures) + _ranked_lines(figures)
     lines += [f"{variant}: not run: {reason}" for variant, reason in run.not_applicable.items()]
+    module = (run.thread_pools or {}).get("gil_reenabled_by")
+    if module:  # only a free-threaded build names one
+        lines.append(
+            f"importing {module} re-enabled the GIL in the process that ran these steps (it does not "
+            "declare free-threading support): their threads ran with a GIL, not free-threaded"
+        )
     for row in figures:
         m = row.measurement
         if m.cluster:

@@ -46,7 +46,7 @@ from functools import partial
 from typing import IO, Any
 
 from cookbook import environment, kernel
-from cookbook.backends import process_overheads, task_overhead, thread_overheads
+from cookbook.backends import interpreter_overheads, process_overheads, task_overhead, thread_overheads
 from cookbook.measure import gil_reading, run_recipe
 from cookbook.options import RunOptions
 from cookbook.recipe import load
@@ -148,7 +148,14 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
         send(channel, ("refused", str(error)))
         return
     recipe = kernel.ladder_recipe(
-        target.name, function, chunks, combine, examined.numba_reason, (target.rtol, target.atol), compiled
+        target.name,
+        function,
+        chunks,
+        combine,
+        examined.numba_reason,
+        examined.interpreters_reason,
+        (target.rtol, target.atol),
+        compiled,
     )
 
     def on_step(name: str, variant: str, workers: int, phase: str) -> None:
@@ -217,6 +224,7 @@ def _examine(
     compiled, examined.numba_reason, examined.compile_s, compiled_s = kernel.compile_kernel(
         function, chunks[0]
     )
+    examined.interpreters_reason = kernel.interpreters_reason(function, chunks[0])
     warm = kernel.timed(lambda: function(chunks[0]))  # the first call may have paid for a JIT
     examined.chunk_s[0] = min(examined.chunk_s[0], warm)
     speedup = 1.0
@@ -251,6 +259,8 @@ def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]
     workers = max(options.workers)
     per_task, per_call = {}, {}
     per_task["threads"], per_call["threads"] = thread_overheads(workers)
+    if kernel.interpreters_supported():
+        per_task["interpreters"], per_call["interpreters"] = interpreter_overheads(workers)
     for backend in options.backends:
         executor = step_name("processes", backend)
         per_task[executor], per_call[executor] = process_overheads(backend, workers, options.scheduler)

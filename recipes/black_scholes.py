@@ -47,6 +47,12 @@ each. Every chunk's inputs are copied to a worker (pickled, or through a
 memory-mapped file when over 1 MB) and its prices come back pickled; that
 copying is small next to the interpreter's time per option.
 
+python_interpreters: does not apply on any Python: its kernel reads the module
+global math, so it would be pickled by name, and each interpreter would then
+import this module, which imports NumPy, and NumPy cannot be loaded in a
+subinterpreter (InterpreterPoolExecutor sends a function that reads no global
+as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/black_scholes.md``,
@@ -221,8 +227,15 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module global math, so it would be pickled by name, and each interpreter "
+        "would then import this module, which imports NumPy, and NumPy cannot be loaded in a "
+        "subinterpreter"
+    ),
+}
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
     VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":

@@ -44,6 +44,15 @@ contiguous shares: the static split again.
 joblib_processes: the pure-Python kernel on chunks in loky worker processes;
 each chunk sends two integers and gets one back.
 
+python_interpreters: on Python 3.14 and later, the chunks on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL: the pure-Python loop
+runs on every core. Each task's function and arguments are pickled into the
+worker's interpreter. ``count_primes`` reads no global, so it travels as its
+code; a function that read a module global would be pickled by name, and
+each interpreter would import this module, which fails: NumPy and joblib
+cannot be loaded in a subinterpreter.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/count_primes.md``,
@@ -63,6 +72,11 @@ per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 
 from concurrent.futures import ThreadPoolExecutor
 from math import isqrt
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -192,6 +206,12 @@ def joblib_processes(data, n_workers):
     return sum(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 
+def python_interpreters(data, n_workers):
+    bounds, _ = data
+    with InterpreterPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_primes, *_chunks(bounds)))
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -202,10 +222,16 @@ VARIANTS = {
     "numba_threads_static": numba_threads_static,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -19,8 +19,8 @@ GIL runs bytecode, so threads take turns and the total time stays that of
 ``serial`` (the classic result: two threads are no faster than one after the
 other).
 
-python_threads_local: the same, with ``MODULUS`` read once into a local. With
-the GIL it changes nothing. On a free-threaded build (3.14t) every read of a
+python_threads_local: the same, with ``MODULUS`` passed in as an argument, so
+the loop reads a local. With the GIL it changes nothing. On a free-threaded build (3.14t) every read of a
 shared object writes its reference count, and the global ``MODULUS`` (an int
 above 256, so not immortal) is read at every step by both threads: that
 cache line then bounces between the cores. A local takes the shared object
@@ -43,6 +43,15 @@ joblib_processes: the pure-Python countdowns in joblib worker processes
 (loky). Each process has its own interpreter and GIL, so they run at once; the
 price is process start-up and pickling arguments and results.
 
+python_interpreters: on Python 3.14 and later, the countdowns on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL, so they run at once
+without starting processes. Each task's function and arguments are pickled
+into the worker's interpreter. ``countdown_local`` reads no global, so it
+travels as its code. ``countdown`` reads ``MODULUS``, so it would be pickled
+by name, and each interpreter would import this module, which fails: NumPy
+and joblib cannot be loaded in a subinterpreter.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/countdown.md``,
@@ -53,8 +62,8 @@ Free-threaded Python 3.14t
 On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
 threads share no object in the hot loop (docs/free-threaded.md). The loop reads the global MODULUS
 (1,000,003: an int above 256, so not immortal) at every step, and a free-threaded build writes its
-reference count from both threads; python_threads_local, with MODULUS bound to a local once per
-call, shows what that costs. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/countdown.md``.
+reference count from both threads; python_threads_local, with MODULUS passed in as an argument,
+shows what that costs. Its figures on 3.11, 3.14 and 3.14t: ``docs/recipes/countdown.md``.
 
 Run it: ``python recipes/countdown.py``. ``python -m cookbook.run countdown`` times it at the
 medium size, where each call is short enough that the thread and process pools'
@@ -62,6 +71,7 @@ per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -70,6 +80,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 SIZES = {"small": 40_000, "medium": 100_000, "large": 2_000_000}
 MIN_SIZE = 1  # one step per countdown
@@ -91,9 +106,8 @@ def countdown(n):
     return checksum
 
 
-def countdown_local(n):
-    """``countdown`` with ``MODULUS`` bound to a local: the loop reads no shared object."""
-    modulus = MODULUS
+def countdown_local(n, modulus):
+    """``countdown`` with the modulus an argument: the loop reads no global."""
     checksum = 0
     while n > 0:
         checksum = (checksum * 31 + n) % modulus
@@ -133,7 +147,7 @@ def python_threads(lengths, n_workers):
 
 def python_threads_local(lengths, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return np.array(list(pool.map(countdown_local, lengths.tolist())))
+        return np.array(list(pool.map(countdown_local, lengths.tolist(), repeat(MODULUS))))
 
 
 def numba_(lengths, n_workers):
@@ -155,6 +169,11 @@ def joblib_processes(lengths, n_workers):
     return np.array(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 
+def python_interpreters(lengths, n_workers):
+    with InterpreterPoolExecutor(n_workers) as pool:
+        return np.array(list(pool.map(countdown_local, lengths.tolist(), repeat(MODULUS))))
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -163,13 +182,18 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
 NOT_APPLICABLE = {
     "numpy_threads": "a countdown is a chain of dependent scalar steps; NumPy has no operation for it",
 }
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
     NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os
@@ -182,4 +206,4 @@ if __name__ == "__main__":
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start
-        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")
+        print(f"{name:20} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")

@@ -57,6 +57,12 @@ path (a string) and gets a hex digest back, and each worker reads the file
 itself. One GIL per process, but process start-up and task round trips are
 paid for what threads already do.
 
+python_interpreters: does not apply on any Python: its kernel reads the module
+global hashlib, so it would be pickled by name, and each interpreter would
+then import this module, which imports NumPy, and NumPy cannot be loaded in a
+subinterpreter (InterpreterPoolExecutor sends a function that reads no global
+as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/file_checksums.md``,
@@ -165,6 +171,11 @@ VARIANTS = {
     "joblib_processes": joblib_processes,
 }
 NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module global hashlib, so it would be pickled by name, and each interpreter"
+        " would then import this module, which imports NumPy, and NumPy cannot be loaded in a "
+        "subinterpreter"
+    ),
     "numpy_threads": "NumPy has no hash function; hashlib on a NumPy buffer is python_threads again",
     "numba_threads": "numba's nopython mode cannot call hashlib or read files",
 }

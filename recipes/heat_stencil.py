@@ -86,6 +86,12 @@ workers saw ``ndarray``, not ``memmap``, and the main process's file kept
 its zeros), so every write is lost; passing arrays by file name is loky's
 memmapping, not joblib's in general. ``joblib_processes`` runs on dask.
 
+python_interpreters: does not apply on any Python: its kernel reads the module
+global ALPHA, so it would be pickled by name, and each interpreter would then
+import this module, which imports NumPy, and NumPy cannot be loaded in a
+subinterpreter (InterpreterPoolExecutor sends a function that reads no global
+as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/heat_stencil.md``,
@@ -321,6 +327,11 @@ def memmap_processes(data, n_workers):
 
 
 NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module global ALPHA, so it would be pickled by name, and each interpreter "
+        "would then import this module, which imports NumPy, and NumPy cannot be loaded in a "
+        "subinterpreter"
+    ),
     "memmap_processes@dask": "dask pickles the memmap views as copies, so the workers' writes are lost",
 }
 VARIANTS = {

@@ -51,6 +51,12 @@ joblib_processes: the pure-Python kernel in loky worker processes. Each row
 travels to a worker (rows over 1 MB through a memory-mapped file, joblib's
 default) and ``N_BINS`` integers come back.
 
+python_interpreters: does not apply on any Python: its kernel reads the
+module's bin constants (LO, HI, SCALE, N_BINS), so it would be pickled by
+name, and each interpreter would then import this module, which imports NumPy,
+and NumPy cannot be loaded in a subinterpreter (InterpreterPoolExecutor sends
+a function that reads no global as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/histogram.md``,
@@ -198,8 +204,15 @@ VARIANTS = {
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
 }
+NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module's bin constants (LO, HI, SCALE, N_BINS), so it would be pickled by "
+        "name, and each interpreter would then import this module, which imports NumPy, and NumPy cannot "
+        "be loaded in a subinterpreter"
+    ),
+}
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
     VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ in the same order, and so count the same steps.
 What the GIL does to each variant
 ---------------------------------
 serial: the bands one after the other in a pure-Python loop; the reference.
+The pure-Python variants read the coordinates as lists of floats: a Python
+loop over a NumPy array's items makes a NumPy scalar of each, which is slower.
 
 python_threads: bands on a thread pool; the loop is bytecode, the GIL lets
 one thread run at a time: no speedup.
@@ -39,6 +41,16 @@ numba_prange: a ``numba.prange`` loop over the bands on numba's own threads.
 joblib_processes: the pure-Python kernel in loky worker processes; each band
 comes back to the parent pickled.
 
+python_interpreters: on Python 3.14 and later, bands on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL. Each task's function
+and arguments are pickled into the worker's interpreter, so a band goes as
+lists and comes back as lists: NumPy arrays cannot be unpickled there, since
+NumPy cannot be loaded in a subinterpreter. ``escape_counts`` reads no
+global (the step limit is an argument), so it travels as its code; a
+function that read a global would be pickled by name, and each interpreter
+would import this module, which fails for the same reason.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/mandelbrot.md``,
@@ -48,7 +60,7 @@ Free-threaded Python 3.14t
 --------------------------
 On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
 threads share no object in the hot loop (docs/free-threaded.md). Its loop reads the coordinates item
-by item from NumPy arrays that both threads share; not probed further. Its figures on 3.11, 3.14 and
+by item from lists that both threads share; not probed further. Its figures on 3.11, 3.14 and
 3.14t: ``docs/recipes/mandelbrot.md``.
 
 Run it: ``python recipes/mandelbrot.py``. ``python -m cookbook.run mandelbrot`` times it at the
@@ -57,7 +69,7 @@ per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
+from itertools import pairwise, repeat
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -66,6 +78,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 SIZES = {"small": 80, "medium": 84, "large": 400}
 MAX_ITER = 200
@@ -80,16 +97,17 @@ def memory_bytes(size):
     return 8 * (rows * size + rows + size)
 
 
-def escape_counts(xs, ys, out):
-    """Fill ``out[i, j]`` with the escape step of the point ``xs[j] + ys[i]*1j``."""
+def escape_counts(xs, ys, out, max_iter):
+    """Fill ``out[i][j]`` with the escape step of the point ``xs[j] + ys[i]*1j``, at most ``max_iter``."""
     for i in range(len(ys)):
         cy = ys[i]
+        row = out[i]
         for j in range(len(xs)):
             cx = xs[j]
             x = 0.0
             y = 0.0
-            steps = MAX_ITER
-            for step in range(MAX_ITER):
+            steps = max_iter
+            for step in range(max_iter):
                 x2 = x * x
                 y2 = y * y
                 if x2 + y2 > 4.0:
@@ -97,7 +115,7 @@ def escape_counts(xs, ys, out):
                     break
                 y = 2.0 * x * y + cy
                 x = x2 - y2 + cx
-            out[i, j] = steps
+            row[j] = steps
     return out
 
 
@@ -108,19 +126,19 @@ if numba:  # without it, the numba variants are skipped (see below VARIANTS)
     def _escape_counts_prange(xs, ys, bands, out):
         for band in numba.prange(len(bands) - 1):
             start, stop = bands[band], bands[band + 1]
-            escape_counts_numba(xs, ys[start:stop], out[start:stop])
+            escape_counts_numba(xs, ys[start:stop], out[start:stop], MAX_ITER)
         return out
 
 
-def escape_counts_numpy(xs, ys, out):
+def escape_counts_numpy(xs, ys, out, max_iter):
     """Fill ``out`` like ``escape_counts``, iterating whole arrays of pixels."""
     cx, cy = (grid.ravel() for grid in np.meshgrid(xs, ys))
     counts = out.reshape(-1)
-    counts[:] = MAX_ITER
+    counts[:] = max_iter
     running = np.arange(cx.size)  # pixels that have not escaped yet
     x = np.zeros(cx.size)
     y = np.zeros(cx.size)
-    for step in range(MAX_ITER):
+    for step in range(max_iter):
         x2 = x * x
         y2 = y * y
         escaped = x2 + y2 > 4.0
@@ -148,17 +166,23 @@ def _run_bands(kernel, data, map_fn=map):
     xs, ys, bands = data
     out = np.empty((len(ys), len(xs)), dtype=np.int64)
     slices = [slice(start, stop) for start, stop in pairwise(bands.tolist())]
-    list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows]), slices))
+    list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows], MAX_ITER), slices))
     return out
 
 
+def _lists(data):
+    """The coordinates as lists, for the pure-Python kernel: a Python loop over NumPy scalars is slower."""
+    xs, ys, bands = data
+    return xs.tolist(), ys.tolist(), bands
+
+
 def serial(data, n_workers):
-    return _run_bands(escape_counts, data)
+    return _run_bands(escape_counts, _lists(data))
 
 
 def python_threads(data, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return _run_bands(escape_counts, data, pool.map)
+        return _run_bands(escape_counts, _lists(data), pool.map)
 
 
 def numpy_(data, n_workers):
@@ -187,13 +211,22 @@ def numba_prange(data, n_workers):
 
 
 def _band_counts(xs, ys):
-    return escape_counts(xs, ys, np.empty((len(ys), len(xs)), dtype=np.int64))
+    return escape_counts(xs, ys, np.empty((len(ys), len(xs)), dtype=np.int64), MAX_ITER)
 
 
 def joblib_processes(data, n_workers):
-    xs, ys, bands = data
+    xs, ys, bands = _lists(data)
     tasks = (delayed(_band_counts)(xs, ys[a:b]) for a, b in pairwise(bands.tolist()))
     return np.vstack(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
+
+
+def python_interpreters(data, n_workers):
+    xs, ys, bands = _lists(data)
+    band_ys = [ys[a:b] for a, b in pairwise(bands.tolist())]
+    outs = [[[0] * len(xs) for _ in rows] for rows in band_ys]
+    with InterpreterPoolExecutor(n_workers) as pool:
+        counts = pool.map(escape_counts, repeat(xs), band_ys, outs, repeat(MAX_ITER))
+        return np.array([row for band in counts for row in band], dtype=np.int64).reshape(len(ys), len(xs))
 
 
 VARIANTS = {
@@ -205,10 +238,16 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os
@@ -221,4 +260,4 @@ if __name__ == "__main__":
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start
-        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")
+        print(f"{name:20} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")

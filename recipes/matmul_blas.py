@@ -78,6 +78,14 @@ numba_prange: a ``numba.prange`` loop over the products on numba's threads.
 joblib_processes: the pure-Python triple loop in loky worker processes, one
 GIL each. loky's BLAS limit is set here too, but this kernel calls no BLAS.
 
+python_interpreters: on Python 3.14 and later, the products on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL. Each task's function
+and arguments are pickled into the worker's interpreter, so the matrices go
+as nested lists and come back as lists: NumPy arrays cannot be unpickled
+there, since NumPy cannot be loaded in a subinterpreter. ``matmul`` reads no
+global, so it travels as its code.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/matmul_blas.md``,
@@ -108,6 +116,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 # The matrix side. small stays in BLAS's one-thread range; the lessons on BLAS's threads are for large.
 SIZES = {"small": 40, "medium": 52, "large": 150}
@@ -264,6 +277,13 @@ def blas_grid(data, outer=(1, 2), inner=(1, 2), repeats=5):
     return timings
 
 
+def python_interpreters(data, n_workers):
+    a, b = data
+    outs = [[[0.0] * len(y[0]) for _ in x] for x, y in zip(a, b, strict=True)]
+    with InterpreterPoolExecutor(n_workers) as pool:
+        return np.array(list(pool.map(matmul, a.tolist(), b.tolist(), outs)))
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -275,10 +295,16 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     data = make_input(SIZES["small"])

@@ -23,8 +23,8 @@ serial: the chunks one after the other in a pure-Python loop; the reference.
 python_threads: the chunks on a thread pool. The loop is bytecode, so the
 GIL lets one thread run at a time: no speedup.
 
-python_threads_local: the same, with ``MULTIPLIER`` and ``MODULUS`` read once
-into locals. With the GIL it changes nothing; on a free-threaded build
+python_threads_local: the same, with ``MULTIPLIER`` and ``MODULUS`` passed in
+as arguments, so the loop reads locals. With the GIL it changes nothing; on a free-threaded build
 (3.14t) it takes the two shared globals, whose reference counts both threads
 would write at every point, out of the loop.
 
@@ -45,6 +45,15 @@ numba_prange: a ``numba.prange`` loop over the chunks on numba's own threads.
 joblib_processes: the pure-Python kernel in loky worker processes, one GIL
 each; only seeds and counts cross between processes.
 
+python_interpreters: on Python 3.14 and later, the chunks on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL. Each task's function
+and arguments are pickled into the worker's interpreter.
+``count_inside_local`` reads no global, so it travels as its code;
+``count_inside`` reads two, so it would be pickled by name, and each
+interpreter would import this module, which fails: NumPy and joblib cannot
+be loaded in a subinterpreter.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/monte_carlo_pi.md``,
@@ -55,8 +64,8 @@ Free-threaded Python 3.14t
 On a free-threaded build (3.14t) python_threads runs without a GIL, and scales fully only if its
 threads share no object in the hot loop (docs/free-threaded.md). The loop reads the globals
 MULTIPLIER and MODULUS (ints above 256, so not immortal) three times a point, and a free-threaded
-build writes their reference counts from both threads; python_threads_local, with both bound to
-locals, shows what that costs. Its figures on 3.11, 3.14 and 3.14t:
+build writes their reference counts from both threads; python_threads_local, with both passed in
+as arguments, shows what that costs. Its figures on 3.11, 3.14 and 3.14t:
 ``docs/recipes/monte_carlo_pi.md``.
 
 Run it: ``python recipes/monte_carlo_pi.py``. ``python -m cookbook.run monte_carlo_pi`` times it at the
@@ -65,6 +74,7 @@ per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -73,6 +83,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 SIZES = {"small": 200_000, "medium": 280_000, "large": 10_000_000}
 MIN_SIZE = 1  # one point; below N_CHUNKS points some chunks have none, which every variant handles
@@ -107,9 +122,8 @@ def count_inside(seed, n_points):
     return inside
 
 
-def count_inside_local(seed, n_points):
-    """``count_inside`` with the constants bound to locals: the loop reads no shared object."""
-    multiplier, modulus = MULTIPLIER, MODULUS
+def count_inside_local(seed, n_points, multiplier, modulus):
+    """``count_inside`` with the generator's constants as arguments: the loop reads no global."""
     limit = modulus * modulus
     state = seed
     inside = 0
@@ -165,7 +179,7 @@ def python_threads(chunks, n_workers):
 
 def python_threads_local(chunks, n_workers):
     with ThreadPoolExecutor(n_workers) as pool:
-        return sum(pool.map(count_inside_local, *chunks.T.tolist()))
+        return sum(pool.map(count_inside_local, *chunks.T.tolist(), repeat(MULTIPLIER), repeat(MODULUS)))
 
 
 def numpy_(chunks, n_workers):
@@ -196,6 +210,12 @@ def joblib_processes(chunks, n_workers):
     return sum(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 
+def python_interpreters(chunks, n_workers):
+    seeds, points = chunks.T.tolist()
+    with InterpreterPoolExecutor(n_workers) as pool:
+        return sum(pool.map(count_inside_local, seeds, points, repeat(MULTIPLIER), repeat(MODULUS)))
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -206,10 +226,16 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os
@@ -223,4 +249,4 @@ if __name__ == "__main__":
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start
-        print(f"{name:18} {elapsed:8.3f} s  agrees: {result == expected}")
+        print(f"{name:20} {elapsed:8.3f} s  agrees: {result == expected}")

@@ -58,6 +58,12 @@ joblib_processes: the pure-Python kernel on blocks in loky worker processes,
 one GIL each; every task receives the coordinates and returns its block's
 distances.
 
+python_interpreters: does not apply on any Python: its kernel reads the module
+global math, so it would be pickled by name, and each interpreter would then
+import this module, which imports NumPy, and NumPy cannot be loaded in a
+subinterpreter (InterpreterPoolExecutor sends a function that reads no global
+as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/pairwise_distances.md``,
@@ -252,8 +258,15 @@ VARIANTS = {
     "scipy_threads": scipy_threads,
     "joblib_processes": joblib_processes,
 }
+NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module global math, so it would be pickled by name, and each interpreter "
+        "would then import this module, which imports NumPy, and NumPy cannot be loaded in a "
+        "subinterpreter"
+    ),
+}
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
     VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":

@@ -63,6 +63,10 @@ joblib_processes: quad of the Python integrand in loky worker processes, one
 GIL each, so the chunks run at once; only parameters and integrals cross
 between processes.
 
+python_interpreters: does not apply on any Python: its integrator is SciPy's
+quad, and SciPy cannot be loaded in a subinterpreter (InterpreterPoolExecutor
+sends a function that reads no global as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/quad_callback.md``,
@@ -211,8 +215,11 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "joblib_processes": joblib_processes,
 }
+NOT_APPLICABLE = {
+    "python_interpreters": "its integrator is SciPy's quad, and SciPy cannot be loaded in a subinterpreter",
+}
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
     VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":

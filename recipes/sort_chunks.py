@@ -60,6 +60,14 @@ the ``1 + log2(N_CHUNKS)`` rounds sends every element to a worker and back:
 arrays over 1 MB go out through memory-mapped files (joblib's default),
 results always come back pickled.
 
+python_interpreters: on Python 3.14 and later, the same steps on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of its own, with its own GIL. Each task's function
+and arguments are pickled into the worker's interpreter, so every round
+copies every element there and back, as lists: NumPy arrays cannot be
+unpickled there, since NumPy cannot be loaded in a subinterpreter.
+``sort_run`` and ``merge_runs`` read no global, so they travel as their code.
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/sort_chunks.md``,
@@ -90,6 +98,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 SIZES = {"small": 80_000, "medium": 168_000, "large": 2_400_000}
 N_CHUNKS = 8  # a power of two, so the runs pair up in every merge round
@@ -237,6 +250,16 @@ def joblib_processes(chunks, n_workers):
         return _merge_sort(chunks, _python_sort, _python_merge, in_workers)
 
 
+def python_interpreters(chunks, n_workers):
+    with InterpreterPoolExecutor(n_workers) as pool:  # one pool for every round
+        runs = list(pool.map(sort_run, chunks.tolist()))
+        while len(runs) > 1:
+            firsts, seconds = runs[0::2], runs[1::2]
+            outs = [[0.0] * (len(a) + len(b)) for a, b in zip(firsts, seconds, strict=True)]
+            runs = list(pool.map(merge_runs, firsts, seconds, outs))
+    return np.array(runs[0])
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -246,10 +269,16 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os
@@ -263,4 +292,4 @@ if __name__ == "__main__":
         start = time.perf_counter()
         result = variant(data, os.cpu_count() or 1)
         elapsed = time.perf_counter() - start
-        print(f"{name:18} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")
+        print(f"{name:20} {elapsed:8.3f} s  agrees: {np.array_equal(result, expected)}")

@@ -68,6 +68,12 @@ maps read-only, and pickles smaller ones through a pipe. Each call copies
 ``b`` and ``c`` once more before any worker reads them, which moves more
 bytes than the triad itself.
 
+python_interpreters: does not apply on any Python: its kernel reads the module
+global SCALAR, so it would be pickled by name, and each interpreter would then
+import this module, which imports NumPy, and NumPy cannot be loaded in a
+subinterpreter (InterpreterPoolExecutor sends a function that reads no global
+as its code, any other by name).
+
 Measured
 --------
 Every variant's figures, with their 95% intervals and a plot: ``docs/recipes/stream_triad.md``,
@@ -264,8 +270,15 @@ VARIANTS = {
     "joblib_processes": joblib_processes,
     "numpy_processes": numpy_processes,
 }
+NOT_APPLICABLE = {
+    "python_interpreters": (
+        "its kernel reads the module global SCALAR, so it would be pickled by name, and each interpreter "
+        "would then import this module, which imports NumPy, and NumPy cannot be loaded in a "
+        "subinterpreter"
+    ),
+}
 if numba is None:
-    NOT_APPLICABLE = {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
+    NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
     VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":

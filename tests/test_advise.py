@@ -8,7 +8,7 @@ import pytest
 from cookbook.advice import Advice
 from cookbook.advise import advise, load_target, main
 from cookbook.environment import gil_enabled
-from cookbook.kernel import Examined, Shipping
+from cookbook.kernel import Examined, Shipping, interpreters_supported
 from cookbook.options import MODES, RunOptions
 from cookbook.render import render_text
 from cookbook.results import Measurement, RecipeRun, Sample, Session
@@ -16,6 +16,7 @@ from tests import advise_kernels
 
 KERNELS = str(Path(__file__).with_name("advise_kernels.py"))
 QUICK = RunOptions(workers=(1, 2), sampling=MODES["quick"])
+INTERPRETERS = ["interpreters"] if interpreters_supported() else []  # Python 3.14's rung, and its costs
 
 
 GIL = gil_enabled()
@@ -95,7 +96,7 @@ def test_the_advice_reads_as_a_recommendation_with_its_evidence_and_round_trips_
     assert text.startswith("python_loop: ") and "\n  - python_threads x2: " in text
     record = advice.to_dict()
     assert json.loads(json.dumps(record)) == record
-    assert set(record["break_even_work_per_chunk_s"]) == {"threads", "processes"}
+    assert set(record["break_even_work_per_chunk_s"]) == {"threads", "processes", *INTERPRETERS}
     assert record["shipping"]["chunk_bytes"] > 0
     assert "| python_threads | 2 |" in advice.table()
 
@@ -204,7 +205,12 @@ def test_processes_on_dask_get_their_row_and_their_task_cost(tmp_path, capsys):
     record = json.loads(out.read_text())
     rows = {(m["variant"], m["workers"]): m["status"] for m in record["recipes"][0]["measurements"]}
     assert rows[("joblib_processes@dask", 2)] == rows[("joblib_processes", 2)] == "OK"
-    assert set(record["advice"]["overhead_per_task_s"]) == {"threads", "processes", "processes@dask"}
+    assert set(record["advice"]["overhead_per_task_s"]) == {
+        "threads",
+        "processes",
+        "processes@dask",
+        *INTERPRETERS,
+    }
     assert "[1/" in capsys.readouterr().err  # progress, one line a step without a terminal
 
 

@@ -61,3 +61,21 @@ def test_the_source_comes_from_the_systems_debian_mirror_or_mirror(tmp_path, mir
     done = _run(tmp_path, **settings, **({"MIRROR": mirror} if mirror else {}))
     assert done.returncode != 0  # the fake apt-get stops it before any download
     assert (tmp_path / "sources.list").read_text().split("] ", 1)[1].strip() == expected
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Says it is the build asked for, then refuses to make a venv: the test stops there.
+if [ "$1" = -m ]; then exit 3; fi
+exit 0
+"""
+
+
+def test_an_interpreter_built_before_is_reused_without_fetching(tmp_path):
+    bin_dir = tmp_path / "prefix" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python3.14").write_text(FAKE_PYTHON)
+    (bin_dir / "python3.14").chmod(0o755)
+    done = _run(tmp_path, FREE_THREADED="0")
+    assert done.returncode == 3
+    assert f"== reusing {bin_dir / 'python3.14'}, built before" in done.stdout
+    assert "fetching" not in done.stdout

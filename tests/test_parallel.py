@@ -79,13 +79,20 @@ def in_processes(variant):
     return kind_of(variant).executor == "processes"
 
 
+def on_interpreters(variant):
+    return kind_of(variant).executor == "interpreters"
+
+
 THREAD_CASES = [case for case in CASES if not in_processes(case[1]) and case not in IN_BETWEEN]
 
 
 def holds_the_gil(recipe_name, variant):
     """Whether the variant's work holds the GIL (on a GIL build), by the lesson it teaches."""
     case = (recipe_name, variant)
-    python = variant.startswith("python_") and case not in RELEASES_THE_GIL
+    # Python code on threads; on interpreters each worker holds its own GIL, never the caller's
+    python = (
+        variant.startswith("python_") and on_interpreters(variant) is False and case not in RELEASES_THE_GIL
+    )
     return (python or case in HOLDS_THE_GIL) and gil_enabled()
 
 
@@ -109,7 +116,7 @@ def _input(recipe, size):
 def input_for(recipe, variant):
     """The input to probe a variant on.
 
-    Python code on threads gets the medium one (on the small one a task can
+    Python code on threads or interpreters gets the medium one (on the small one a task can
     end within its turn at the GIL: on 3.13, heat_stencil's 4-row bands were
     seen one at a time in every watch, and its 8 hand-offs per step left the
     GIL free a third of the time); GIL-free thread variants the large one, or
@@ -117,7 +124,8 @@ def input_for(recipe, variant):
     kernels outweigh the pool around them; process variants the smallest
     from ``small`` up on which a call lasts ``CALL_S``.
     """
-    if holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN:
+    pure_python = holds_the_gil(recipe.name, variant) or on_interpreters(variant)
+    if pure_python or (recipe.name, variant) in IN_BETWEEN:
         return _input(recipe, recipe.size_of("medium"))
     if in_processes(variant):
         return _grown(recipe, variant, recipe.sizes["small"], recipe.sizes["large"], CALL_S)
@@ -186,6 +194,8 @@ def _watch(recipe, variant, call):
         return (
             f"{seen.children_working} worker processes worked, keeping {seen.peak_child_cores:.2f} cores busy"
         )
+    # Threads that take turns at the GIL show only in their frames; interpreters' frames are their own,
+    # out of its sight (and sys._current_frames() beside them aborts 3.14.7 with a GIL): CPU time tells.
     if holds_the_gil(recipe.name, variant) or (recipe.name, variant) in IN_BETWEEN:
         inside = probes.threads_inside(call, str(recipe.path), min_s=WATCH_S)
         return (

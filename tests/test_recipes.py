@@ -143,6 +143,14 @@ def test_every_core_variant_is_there_or_explained(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_python_interpreters_is_there_or_explained(name):
+    recipe = load(name)
+    if sys.version_info < (3, 14):  # no InterpreterPoolExecutor: never an error, always a reason
+        assert "python_interpreters" not in recipe.variants
+    assert "python_interpreters" in recipe.variants or recipe.not_applicable["python_interpreters"]
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_docstring_names_every_variant(name):
     module = sys.modules[f"recipes.{name}"]
     doc = module.__doc__
