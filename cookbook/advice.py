@@ -437,10 +437,7 @@ def _verdict(advice: Advice) -> str:
     said = _advised(advice)
     module = (advice.run.thread_pools or {}).get("gil_reenabled_by")
     if module and advice.environment.get("free_threaded_build"):
-        said += (
-            f"; importing {module} re-enabled the GIL (it does not declare free-threading support), "
-            "so the thread rungs ran with a GIL, not free-threaded"
-        )
+        said += f"; {report.gil_reenabled(module)}, so the thread rungs ran with a GIL, not free-threaded"
     return said
 
 

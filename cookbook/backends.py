@@ -25,7 +25,7 @@ import socket
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -240,16 +240,21 @@ def process_overheads(backend: str, workers: int, scheduler: str | None) -> tupl
         return seconds_per_task(run_tasks, 200), seconds_per_task(run_tasks, workers) * workers
 
 
-def thread_overheads(workers: int) -> tuple[float, float]:
-    """Seconds per no-op task on a warm ``ThreadPoolExecutor``, and per call that starts its own pool."""
+def _pool_overheads(make_pool: Callable[[int], Executor], workers: int, tasks: int) -> tuple[float, float]:
+    """Seconds per no-op task on a warm pool of ``make_pool``, and per call that starts its own pool."""
 
     def new_pool(n: int) -> None:
-        with ThreadPoolExecutor(workers) as pool:
+        with make_pool(workers) as pool:
             list(pool.map(_noop, range(n)))
 
-    with ThreadPoolExecutor(workers) as pool:
-        per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), 2000)
+    with make_pool(workers) as pool:
+        per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), tasks)
     return per_task, seconds_per_task(new_pool, workers) * workers
+
+
+def thread_overheads(workers: int) -> tuple[float, float]:
+    """Seconds per no-op task on a warm ``ThreadPoolExecutor``, and per call that starts its own pool."""
+    return _pool_overheads(ThreadPoolExecutor, workers, 2000)
 
 
 def interpreter_overheads(workers: int) -> tuple[float, float]:
@@ -260,10 +265,4 @@ def interpreter_overheads(workers: int) -> tuple[float, float]:
     """
     from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined,unused-ignore]
 
-    def new_pool(n: int) -> None:
-        with InterpreterPoolExecutor(workers) as pool:
-            list(pool.map(_noop, range(n)))
-
-    with InterpreterPoolExecutor(workers) as pool:
-        per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), 200)
-    return per_task, seconds_per_task(new_pool, workers) * workers
+    return _pool_overheads(InterpreterPoolExecutor, workers, 200)

@@ -59,9 +59,11 @@ def watching_gil() -> Iterator[None]:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         yield
-    named = [found.group(1) for w in seen if (found := _GIL_WARNING.search(str(w.message)))]
+    named = []
     for w in seen:
-        if not _GIL_WARNING.search(str(w.message)):
+        if found := _GIL_WARNING.search(str(w.message)):
+            named.append(found.group(1))
+        else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if gil_enabled() and not _reenabled_by:
         _reenabled_by.append(named[0] if named else "an extension module (no warning said which)")

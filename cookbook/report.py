@@ -16,6 +16,7 @@ __all__ = [
     "format_interval",
     "format_seconds",
     "gil_line",
+    "gil_reenabled",
     "header_lines",
     "method_line",
     "notes",
@@ -71,15 +72,15 @@ def pools_line(env: dict[str, Any]) -> str:
     return line
 
 
+def gil_reenabled(module: str) -> str:
+    """What an import that turned the GIL back on means, in the words of every place that says it."""
+    return f"importing {module} re-enabled the GIL (it does not declare free-threading support)"
+
+
 def _gil_reenabled(env: dict[str, Any]) -> str | None:
     """On a free-threaded build, the import that turned the GIL back on, if one did."""
     module = env.get("gil_reenabled_by")
-    if not module:
-        return None
-    return (
-        f"free-threaded build, but importing {module} re-enabled the GIL (it does not declare "
-        "free-threading support): threads ran with a GIL"
-    )
+    return f"free-threaded build, but {gil_reenabled(module)}: threads ran with a GIL" if module else None
 
 
 def method_line(sampling: Sampling, env: dict[str, Any]) -> str:
@@ -229,8 +230,8 @@ def notes(figures: Figures) -> list[str]:
     module = (run.thread_pools or {}).get("gil_reenabled_by")
     if module:  # only a free-threaded build names one
         lines.append(
-            f"importing {module} re-enabled the GIL in the process that ran these steps (it does not "
-            "declare free-threading support): their threads ran with a GIL, not free-threaded"
+            f"{gil_reenabled(module)}, in the process that ran these steps: their threads ran with a GIL, "
+            "not free-threaded"
         )
     for row in figures:
         m = row.measurement

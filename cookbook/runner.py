@@ -190,7 +190,7 @@ def _run_kernel(job: KernelJob, channel: IO[bytes]) -> None:
     )
     if not options.check_only and max(options.workers) > 1:
         send(channel, ("aside", "python_threads", max(options.workers), "no-op tasks"))
-        send(channel, ("overheads", _overheads(options)))
+        send(channel, ("overheads", _overheads(options, "python_interpreters" in recipe.variants)))
     processes = run.find("joblib_processes", max(options.workers))
     if processes is not None and processes.timed and processes.workers > 1:
         send(channel, ("aside", "joblib_processes", processes.workers, "shipping the chunks, no work"))
@@ -254,12 +254,12 @@ def _note_chunk(path: str | None, index: int) -> None:
             file.write(str(index))
 
 
-def _overheads(options: RunOptions) -> tuple[dict[str, float], dict[str, float]]:
+def _overheads(options: RunOptions, interpreters: bool) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per no-op task and per call at the most workers: on threads, and on each process backend."""
     workers = max(options.workers)
     per_task, per_call = {}, {}
     per_task["threads"], per_call["threads"] = thread_overheads(workers)
-    if kernel.interpreters_supported():
+    if interpreters:  # the ladder has the rung: this Python has them, and the kernel runs there
         per_task["interpreters"], per_call["interpreters"] = interpreter_overheads(workers)
     for backend in options.backends:
         executor = step_name("processes", backend)

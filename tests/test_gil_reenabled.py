@@ -128,7 +128,10 @@ def test_a_run_names_the_import_in_the_header_the_notes_and_the_json(folder):
     )
     assert done.returncode == 0, done.stderr
     assert "free-threaded build, but importing gilmod re-enabled the GIL" in done.stdout.splitlines()[0]
-    assert "importing gilmod re-enabled the GIL in the process that ran these steps" in done.stdout
+    assert (
+        "importing gilmod re-enabled the GIL (it does not declare free-threading support), "
+        "in the process that ran these steps: their threads ran with a GIL" in done.stdout
+    )
     record = json.loads(out.read_text())
     assert record["environment"]["gil_reenabled_by"] == "gilmod"
     assert record["recipes"][0]["thread_pools"]["gil_reenabled_by"] == "gilmod"
