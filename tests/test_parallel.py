@@ -436,8 +436,13 @@ def test_threads_that_take_every_core_without_the_gil_do_not_read_as_holding_it(
         for thread in threads:
             thread.join()
 
-    held = probes.gil_probe(call, min_s=0.1, readings=GIL_READINGS).held  # as the harness reads it
-    assert held < HELD / 5
+    def reading():
+        held = probes.gil_probe(call, min_s=0.1).held
+        return None if held < HELD / 5 else f"held the GIL {held:.0%} of the time"
+
+    # As the harness reads it, the lowest of GIL_READINGS; the hypervisor's steal can raise every reading
+    # of a watch, so only readings taken on a quiet machine count against the probe.
+    assert until_quiet(reading, tries=GIL_READINGS) is None
 
 
 def test_a_process_variant_that_starts_workers_is_not_in_the_caller():
