@@ -36,9 +36,9 @@ from cookbook.measure import OnMeasured, OnStep, Step, fill_steps, in_plan_order
 from cookbook.options import RunOptions
 from cookbook.recipe import Recipe
 from cookbook.results import Measurement, RecipeRun, Status
-from cookbook.runner import HEADER, Job, KernelJob, OverheadJob
+from cookbook.runner import HEADER, CostsJob, Job, KernelJob
 
-__all__ = ["DEFAULT_TIMEOUT_S", "KernelRun", "measure_overhead", "run_isolated", "run_kernel"]
+__all__ = ["DEFAULT_TIMEOUT_S", "KernelRun", "measure_executor_costs", "run_isolated", "run_kernel"]
 
 DEFAULT_TIMEOUT_S = 300.0  # 10x the slowest step of "all" at the large size on 2 cores (28 s)
 WORKQUEUE_ABORT = (
@@ -216,15 +216,15 @@ class _Events:
         self.on_measured(run, measurement)
 
 
-def measure_overhead(
-    backends: Sequence[str], workers: int, scheduler: str | None, timeout: float
-) -> dict[str, float] | str:
-    """Seconds per no-op joblib task on each backend, measured in a runner; or why it failed."""
-    with _Runner(OverheadJob(backends, workers, scheduler)) as runner:
+def measure_executor_costs(
+    backends: Sequence[str], workers: int, scheduler: str | None, interpreters: bool, timeout: float
+) -> dict[str, dict[str, float]] | str:
+    """``cookbook.runner.executor_costs``, measured in a fresh runner; or why it failed."""
+    with _Runner(CostsJob(backends, workers, scheduler, interpreters)) as runner:
         kind, *body = runner.receive(time.monotonic() + timeout)
-        if kind == "overhead":
-            per_task: dict[str, float] = body[0]
-            return per_task
+        if kind == "costs":
+            costs: dict[str, dict[str, float]] = body[0]
+            return costs
         if kind == "timeout":
             return f"no answer within {timeout:g} s"
         return f"the runner {runner.cause_of_end() or 'ended without an answer'}"
@@ -280,7 +280,7 @@ def _follow(
 class _Runner:
     """One ``python -m cookbook.runner`` process, in a process group of its own."""
 
-    def __init__(self, job: Job | KernelJob | OverheadJob, stdout: IO[bytes] | None = None) -> None:
+    def __init__(self, job: Job | KernelJob | CostsJob, stdout: IO[bytes] | None = None) -> None:
         read_end, write_end = os.pipe()
         root = str(Path(cookbook.__file__).parent.parent)  # so the runner imports this cookbook
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))

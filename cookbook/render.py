@@ -15,7 +15,14 @@ python_threads 2 efficiency -->0.50 [0.49-0.51]<!-- /render -->``. The kinds:
 - ``run FILE``: the machine, interpreter, libraries, date and command of a run;
 - ``bandwidth FILE``: the machine's copy bandwidth that the run measured, in GB/s;
 - ``wall FILE``: how long the run took, from its bandwidth probe to its last recipe;
-- ``overhead FILE BACKEND``: joblib's cost per no-op task on that backend (runs with dask);
+- ``overhead FILE BACKEND``: the process variants' cost per no-op task on that backend;
+- ``executors FILE FREE_THREADED_FILE``: the decision guide's entry for pure Python: threads,
+  processes and subinterpreters on a GIL build (FILE), threads on a free-threaded one, each with
+  its cost on one worker, start-up, cost per task, efficiency and speedup, over the recipes that
+  have every one of them;
+- ``peer FILE FREE_THREADED_FILE PEER_FILE``: a peer's published timings
+  (``results/peers/*.json``) as speedups, beside the same variants' in a GIL build's run (FILE) and
+  a free-threaded one's;
 - ``summary FILE``: one row per recipe, its fastest variant at the most workers;
 - ``table FILE RECIPE``: the recipe's whole table with its notes, as the report prints it;
 - ``value FILE RECIPE VARIANT WORKERS FIELD``: one figure (``median``,
@@ -59,7 +66,7 @@ from typing import Any
 from cookbook import compare, export, report, results, trust
 from cookbook.advice import Advice
 from cookbook.figures import Figures, Row, derive
-from cookbook.results import Session
+from cookbook.results import Session, step_name
 from cookbook.stats import Interval
 
 __all__ = ["RenderError", "check", "documents", "main", "render_text"]
@@ -148,10 +155,11 @@ def _wall(results: Results) -> str:
 
 
 def _overhead(results: Results, backend: str) -> str:
-    per_task = (results.environment.get("joblib_task_overhead") or {}).get("per_task_s") or {}
-    if backend not in per_task:
-        raise RenderError(f"{results.path}: no joblib overhead for {backend!r} (runs with dask measure it)")
-    return report.format_seconds(per_task[backend])
+    costs = results.session.executor_costs
+    per_task = costs.per_task_s.get(step_name("processes", backend)) if costs else None
+    if per_task is None:
+        raise RenderError(f"{results.path}: no cost per task measured for processes on {backend!r}")
+    return report.format_seconds(per_task)
 
 
 def _summary(results: Results) -> str:
@@ -433,11 +441,162 @@ def _plot(results: Results, recipe: str, *, document: Path, draw: bool) -> str:
     return f"![{recipe}: speedup and time per call against workers](img/{recipe}.png)"
 
 
+# The ways to run pure Python in parallel that the decision guide compares: the heading, which run
+# (0: the GIL build's, 1: the free-threaded build's), the variant, and its executor's costs.
+WAYS = (
+    ("threads", 0, "python_threads", "threads"),
+    ("processes (joblib on loky)", 0, "joblib_processes", "processes"),
+    ("subinterpreters", 0, "python_interpreters", "interpreters"),
+    ("free-threaded threads", 1, "python_threads", "threads"),
+)
+
+
+def _median_and_range(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def _two_builds(results: Results, free_threaded: str, kind: str) -> list[Results]:
+    runs = [results, results.other(free_threaded)]
+    if runs[0].environment.get("free_threaded_build") or not runs[1].environment.get("free_threaded_build"):
+        raise RenderError(f"{kind} takes a GIL build's results file, then a free-threaded build's")
+    return runs
+
+
+def _executors(results: Results, free_threaded: str) -> str:
+    """Each way to run pure Python in parallel, on the recipes that timed every one of them."""
+    runs = _two_builds(results, free_threaded, "executors")
+    workers = max(figures.most_workers for figures in results.figures.values())
+
+    def steps(recipe: str, run: int, variant: str) -> tuple[Row, Row] | None:
+        figures = runs[run].figures.get(recipe)
+        one, most = (figures.timed(variant, 1), figures.timed(variant, workers)) if figures else (None, None)
+        return (one, most) if one and most and most.efficiency else None
+
+    recipes = [
+        name
+        for name, figures in results.figures.items()
+        if figures.timed("serial", 1) and all(steps(name, run, variant) for _, run, variant, _ in WAYS)
+    ]
+    if not recipes:
+        raise RenderError(f"{results.path}: no recipe timed every way at 1 and {workers} workers")
+    lines = [
+        f"| pure Python on | 1 worker / serial | start-up at {workers} workers | per task "
+        f"| work per task to pay | efficiency at {workers} | speedup at {workers} |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for heading, run, variant, executor in WAYS:
+        single, efficiency, speedup = [], [], []
+        for name in recipes:
+            found, serial = steps(name, run, variant), results.figures[name].timed("serial", 1)
+            assert found and serial and serial.median  # the recipes were chosen for having them
+            one, most = found
+            assert one.median and most.median and most.efficiency
+            single.append(one.median.value / serial.median.value)
+            speedup.append(serial.median.value / most.median.value)
+            efficiency.append(most.efficiency.value)
+        costs = runs[run].session.executor_costs
+        if costs is None or costs.workers != workers or executor not in costs.per_task_s:
+            raise RenderError(f"{runs[run].path}: no costs measured for {executor} at {workers} workers")
+        cells = [
+            f"{heading}, `{variant}` ({_label(runs[run])})",
+            _median_and_range(single),
+            report.format_seconds(costs.startup_s.get(executor)),
+            report.format_seconds(costs.per_task_s[executor]),
+            report.format_seconds(costs.break_even_s(executor)),
+            _median_and_range(efficiency),
+            _median_and_range(speedup),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    gil = _label(runs[0])
+    lines += [
+        "",
+        f"Over the {len(recipes)} recipes that timed all four ({', '.join(recipes)}): the median and, "
+        f"in brackets, the range. Times at 1 worker and speedups are over serial on {gil}, so the "
+        "free-threaded build's slower single thread is counted; efficiency is each way's own "
+        f"1-worker time over its time at {workers}, per worker. Start-up is a new pool's first call "
+        "of one no-op task per worker; per task, a no-op task on a warm pool; the work a task must "
+        f"carry for the pool to pay, that cost x {workers} / {workers - 1}. Each run measured its own.",
+    ]
+    return "\n".join(lines)
+
+
+PEER_VARIANTS = ("python_threads", "joblib_processes", "python_interpreters")
+
+
+def _peer(results: Results, free_threaded: str, peer_file: str) -> str:
+    """A peer's timings at its worker count as speedups over its serial, beside each variant that a
+    GIL build's run (``results``) and a free-threaded build's run timed there."""
+    runs = _two_builds(results, free_threaded, "peer")
+    peer = _peer_timings(results.root, peer_file)
+    workers = int(peer["workers"])
+    lines = [
+        f"| at {workers} workers | {peer['name']}: speedup over its serial | "
+        f"cookbook: speedup over serial [95%] | cookbook: efficiency [95%] |",
+        "|---|---:|---:|---:|",
+    ]
+    figures = [run.run(peer["recipe"]) for run in runs]
+    for run, found in zip(runs, figures, strict=True):
+        same_build = bool(run.environment.get("free_threaded_build")) == bool(peer["free_threaded"])
+        for variant in PEER_VARIANTS:
+            row = found.timed(variant, workers)
+            if row is None:
+                continue
+            seconds = peer["seconds"].get(variant) if same_build else None
+            theirs = f"{peer['serial_s'] / seconds:.2f} ({seconds:g} s)" if seconds else "not measured"
+            cells = [
+                f"`{variant}` on {_label(run)}",
+                theirs,
+                report.format_interval(row.speedup),
+                report.format_interval(row.efficiency),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    serials = [f.timed("serial", 1) for f in figures]
+    shown = [
+        f"{report.format_seconds(s.median.value)} on {_label(r)}"
+        for s, r in zip(serials, runs, strict=True)
+        if s and s.median
+    ]
+    lines += [
+        "",
+        f"Serial took {peer['serial_s']:g} s in {peer['name']} ({peer['python']}, {peer['machine']}), "
+        f"and {' and '.join(shown)} here. {peer['source']}",
+    ]
+    return "\n".join(lines)
+
+
+def _peer_timings(root: Path, name: str) -> dict[str, Any]:
+    """A peer's published timings: who, where and on what; the recipe of ours it compares with; the
+    worker count; its serial time; and its time at that count by variant of ours."""
+    import json
+
+    try:
+        record = json.loads((root / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RenderError(f"{name}: cannot read the peer's timings ({error})") from None
+    keys = (
+        "name",
+        "source",
+        "machine",
+        "python",
+        "free_threaded",
+        "recipe",
+        "workers",
+        "serial_s",
+        "seconds",
+    )
+    missing = [key for key in keys if not isinstance(record, dict) or key not in record]
+    if missing:
+        raise RenderError(f"{name}: the peer's timings have no {', '.join(missing)}")
+    return dict(record)
+
+
 KINDS: dict[str, tuple[int, bool, Callable[..., str]]] = {  # arguments after FILE, more allowed, renderer
     "run": (0, False, _run_line),
     "bandwidth": (0, False, _bandwidth),
     "wall": (0, False, _wall),
     "overhead": (1, False, _overhead),
+    "executors": (1, False, _executors),
+    "peer": (2, False, _peer),
     "summary": (0, False, _summary),
     "table": (1, False, _table),
     "value": (4, False, _value),

@@ -9,10 +9,11 @@ from rich.table import Table
 
 from cookbook.figures import Figures, Row
 from cookbook.options import RunOptions, Sampling
-from cookbook.results import Measurement
+from cookbook.results import ExecutorCosts, Measurement
 from cookbook.stats import Interval
 
 __all__ = [
+    "costs_line",
     "format_interval",
     "format_seconds",
     "gil_line",
@@ -20,7 +21,6 @@ __all__ = [
     "header_lines",
     "method_line",
     "notes",
-    "overhead_line",
     "pools_line",
     "print_header",
     "print_run",
@@ -204,16 +204,22 @@ def print_run(console: Console, figures: Figures) -> None:
         console.print(f"  {line}", highlight=False, markup=False)
 
 
-def overhead_line(overhead: dict[str, Any]) -> str:
-    """joblib's cost per no-op task on each backend, and dask's over loky's."""
-    workers = overhead["workers"]
-    if "error" in overhead:
-        return f"joblib overhead per task at {workers} workers: not measured ({overhead['error']})"
-    per_task = overhead["per_task_s"]
-    parts = ", ".join(f"{name} {seconds * 1e3:.2f} ms" for name, seconds in per_task.items())
-    line = f"joblib overhead per no-op task (batch_size=1) at {workers} workers: {parts}"
-    if {"loky", "dask"} <= per_task.keys():
-        line += f"; dask {per_task['dask'] / per_task['loky']:.1f}x loky"
+def costs_line(costs: ExecutorCosts) -> str:
+    """Each executor's start-up, cost per task and break-even, and dask's cost per task over loky's."""
+    if costs.error:
+        return f"executor costs at {costs.workers} workers: not measured ({costs.error})"
+    parts = [
+        f"{executor} {format_seconds(costs.startup_s.get(executor))} / {format_seconds(per_task)}"
+        f" / {format_seconds(costs.break_even_s(executor))}"
+        for executor, per_task in costs.per_task_s.items()
+    ]
+    line = (
+        f"executor costs at {costs.workers} workers (a new pool's start-up / each no-op task / "
+        f"the work a task needs to pay on a kept pool): {'; '.join(parts)}"
+    )
+    loky, dask = costs.per_task_s.get("processes"), costs.per_task_s.get("processes@dask")
+    if loky and dask:
+        line += f"; dask {dask / loky:.1f}x loky per task"
     return line
 
 

@@ -24,6 +24,7 @@ from cookbook.recipe import Executor, kind_of
 __all__ = [
     "READABLE_SCHEMAS",
     "SCHEMA_VERSION",
+    "ExecutorCosts",
     "Measurement",
     "RecipeRun",
     "ResultsError",
@@ -196,6 +197,56 @@ class RecipeRun:
         )
 
 
+@dataclass(frozen=True)
+class ExecutorCosts:
+    """What each executor costs a run besides the work, at ``workers`` workers, measured once
+    before the recipes (``cookbook.runner.executor_costs``), by executor: threads,
+    interpreters, processes, processes@dask."""
+
+    workers: int
+    per_task_s: dict[str, float]  # one no-op task on a warm pool
+    startup_s: dict[str, float]  # a new pool's first call of one no-op task per worker
+    error: str = ""  # why they were not measured
+
+    def break_even_s(self, executor: str) -> float | None:
+        """The work per task below which ``executor``'s tasks cost more than its workers save.
+
+        On a pool kept across calls, ``n`` tasks of ``t`` seconds of work take ``n (t / w + o)`` on
+        ``w`` workers at ``o`` per task: they beat serial's ``n t`` once ``t > o w / (w - 1)``.
+        """
+        w = self.workers
+        cost = self.per_task_s.get(executor)
+        return None if cost is None or w < 2 else cost * w / (w - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error:
+            return {"workers": self.workers, "error": self.error}
+        return {"workers": self.workers, "startup_s": self.startup_s, "per_task_s": self.per_task_s}
+
+    @classmethod
+    def from_environment(cls, environment: dict[str, Any]) -> ExecutorCosts | None:
+        """The costs a run recorded, or None. Runs before 2026-12-08 recorded only joblib's cost
+        per task, and only with dask (``joblib_task_overhead``, by backend)."""
+        record = environment.get("executor_costs")
+        if record is not None:
+            return cls(
+                workers=int(record["workers"]),
+                per_task_s=dict(record.get("per_task_s") or {}),
+                startup_s=dict(record.get("startup_s") or {}),
+                error=str(record.get("error", "")),
+            )
+        joblib = environment.get("joblib_task_overhead")
+        if joblib is None:
+            return None
+        per_task = joblib.get("per_task_s") or {}
+        return cls(
+            workers=int(joblib["workers"]),
+            per_task_s={step_name("processes", backend): s for backend, s in per_task.items()},
+            startup_s={},
+            error=str(joblib.get("error", "")),
+        )
+
+
 @dataclass
 class Session:
     """One command's results: where and how it ran, and every recipe run (and advice) it measured."""
@@ -211,6 +262,10 @@ class Session:
         """The copy bandwidth the run measured (bytes/s), or None (--check-only)."""
         value = self.environment.get("memory_bandwidth_bytes_per_s")
         return float(value) if value else None
+
+    @property
+    def executor_costs(self) -> ExecutorCosts | None:
+        return ExecutorCosts.from_environment(self.environment)
 
     @property
     def ok(self) -> bool:

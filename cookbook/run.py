@@ -25,7 +25,7 @@ from cookbook import backends, cli, environment, export, plot, report
 from cookbook.cli import UsageError
 from cookbook.compare import ALPHA, FACTOR, compare_runs, different_machines, environment_differences
 from cookbook.figures import derive
-from cookbook.isolate import measure_overhead, run_isolated
+from cookbook.isolate import measure_executor_costs, run_isolated
 from cookbook.measure import plan
 from cookbook.options import MODES, RunOptions, Sampling
 from cookbook.progress import steps_progress
@@ -38,7 +38,7 @@ from cookbook.recipe import (
     seed_problem,
     too_small,
 )
-from cookbook.results import RecipeRun, ResultsError, Session, read
+from cookbook.results import ExecutorCosts, RecipeRun, ResultsError, Session, read
 
 __all__ = ["main"]
 
@@ -238,13 +238,14 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOption
     session = cli.new_session(options, asked, args.command)
     env = session.environment
     report.print_header(stdout, env, options)
-    if "dask" in options.backends and not options.check_only:
-        env["joblib_task_overhead"] = _task_overhead(options)
-        stdout.print(report.overhead_line(env["joblib_task_overhead"]), markup=False, highlight=False)
     stopped_by: int | None = None  # the exit status of an interrupted run
     in_main_thread = threading.current_thread() is threading.main_thread()  # signal() works only there
     previous_handler = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
+        if not options.check_only and max(options.workers) > 1:
+            costs = _executor_costs(recipes, options)
+            env["executor_costs"] = costs.to_dict()
+            stdout.print(report.costs_line(costs), markup=False, highlight=False)
         _measure_all(recipes, options, stdout, session)
     except KeyboardInterrupt:
         stopped_by = 130
@@ -267,13 +268,22 @@ def _run(args: argparse.Namespace, recipes: Sequence[Recipe], options: RunOption
     return 0 if session.ok else 1
 
 
-def _task_overhead(options: RunOptions) -> dict[str, Any]:
-    """joblib's cost per no-op task on each backend, measured once, before the recipes."""
+def _executor_costs(recipes: Sequence[Recipe], options: RunOptions) -> ExecutorCosts:
+    """Each executor's start-up and cost per task at the most workers, measured once, before the
+    recipes, in a fresh process (subinterpreters only when a recipe runs on them)."""
     workers = max(options.workers)
-    result = measure_overhead(options.backends, workers, options.scheduler, options.timeout_s)
+    steps = [s for r in recipes for s in plan(r, options.variants, options.workers, options.backends)]
+    interpreters = any(step.kind.executor == "interpreters" for step in steps)
+    result = measure_executor_costs(
+        options.backends, workers, options.scheduler, interpreters, options.timeout_s
+    )
     if isinstance(result, str):
-        return {"workers": workers, "error": result}
-    return {"workers": workers, "per_task_s": result}
+        return ExecutorCosts(workers, {}, {}, error=result)
+    return ExecutorCosts(
+        workers,
+        per_task_s={executor: costs["per_task_s"] for executor, costs in result.items()},
+        startup_s={executor: costs["startup_s"] for executor, costs in result.items()},
+    )
 
 
 def _thread_pools(runs: Sequence[RecipeRun]) -> dict[str, Any]:
@@ -417,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if problem:
                 print(f"{PROG}: warning: {problem}", file=sys.stderr)
         if args.variants:
-            known = {v for r in recipes for v in r.variants}
+            known = {v for r in recipes for v in [*r.variants, *r.not_applicable]}  # those say why
             unknown = [v for v in args.variants if v not in known]
             if unknown:
                 raise UsageError(

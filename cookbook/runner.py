@@ -10,8 +10,8 @@ descriptor ``FD``, one pickled, length-prefixed message at a time:
   measurement in the dict form that ``--json`` writes;
 - ``("thread_pools", pools)`` once every step has ended.
 
-An :class:`OverheadJob` instead measures joblib's cost per task on each
-backend and sends ``("overhead", seconds_per_task_by_backend)``.
+A :class:`CostsJob` instead measures what each executor costs besides the
+work (``executor_costs``) and sends ``("costs", costs)``.
 
 A :class:`KernelJob` runs a user's kernel for ``cookbook.advise``. Before
 its steps, unless an earlier runner did, it watches a serial pass
@@ -46,14 +46,14 @@ from functools import partial
 from typing import IO, Any
 
 from cookbook import environment, kernel
-from cookbook.backends import interpreter_overheads, process_overheads, task_overhead, thread_overheads
+from cookbook.backends import interpreter_overheads, process_costs, process_overheads, thread_overheads
 from cookbook.measure import gil_reading, run_recipe
 from cookbook.options import RunOptions
 from cookbook.recipe import load
 from cookbook.results import Measurement, RecipeRun, step_name
 from cookbook.timing import shutdown_process_pool
 
-__all__ = ["HEADER", "Job", "KernelJob", "OverheadJob", "main", "send"]
+__all__ = ["HEADER", "CostsJob", "Job", "KernelJob", "main", "send"]
 
 HEADER = struct.Struct("<Q")  # the length of the pickled message that follows
 
@@ -79,12 +79,14 @@ class KernelJob:
 
 
 @dataclass(frozen=True)
-class OverheadJob:
-    """Measure joblib's overhead per task on each backend, at ``workers`` workers."""
+class CostsJob:
+    """Measure each executor's start-up and cost per task at ``workers`` workers: threads, each
+    process backend, and subinterpreters if ``interpreters``."""
 
     backends: Sequence[str]
     workers: int
     scheduler: str | None
+    interpreters: bool
 
 
 def send(channel: IO[bytes], message: tuple[Any, ...]) -> None:
@@ -112,13 +114,13 @@ def _end_with_parent(parent: int) -> None:
 
 def _run(fd: int) -> None:
     with os.fdopen(fd, "wb") as channel:
-        job: Job | KernelJob | OverheadJob = pickle.load(sys.stdin.buffer)
+        job: Job | KernelJob | CostsJob = pickle.load(sys.stdin.buffer)
         if isinstance(job, KernelJob):
             _run_kernel(job, channel)
             return
-        if isinstance(job, OverheadJob):
-            per_task = {b: task_overhead(b, job.workers, job.scheduler) for b in job.backends}
-            send(channel, ("overhead", per_task))
+        if isinstance(job, CostsJob):
+            costs = executor_costs(job.workers, job.backends, job.scheduler, job.interpreters)
+            send(channel, ("costs", costs))
             return
         recipe = load(job.recipe)
         run_recipe(
@@ -265,6 +267,27 @@ def _overheads(options: RunOptions, interpreters: bool) -> tuple[dict[str, float
         executor = step_name("processes", backend)
         per_task[executor], per_call[executor] = process_overheads(backend, workers, options.scheduler)
     return per_task, per_call
+
+
+def executor_costs(
+    workers: int, backends: Sequence[str], scheduler: str | None, interpreters: bool
+) -> dict[str, dict[str, float]]:
+    """Per executor, what it costs besides the work at ``workers`` workers: ``startup_s``, what a
+    new pool's first call of one no-op task per worker takes, and ``per_task_s``, each no-op task on
+    a warm pool. Executors are named as advise names them: threads, interpreters, processes[@dask].
+
+    Run it in a fresh process: a loky pool already started would hide the processes' start-up.
+    """
+    costs: dict[str, dict[str, float]] = {}
+    per_task, startup = thread_overheads(workers)
+    costs["threads"] = {"startup_s": startup, "per_task_s": per_task}
+    if interpreters:
+        per_task, startup = interpreter_overheads(workers)
+        costs["interpreters"] = {"startup_s": startup, "per_task_s": per_task}
+    for backend in backends:
+        per_task, startup = process_costs(backend, workers, scheduler)
+        costs[step_name("processes", backend)] = {"startup_s": startup, "per_task_s": per_task}
+    return costs
 
 
 if __name__ == "__main__":  # run as cookbook.runner, not __main__, so the parent's pickles match its classes

@@ -51,11 +51,15 @@ joblib_processes: the pure-Python kernel in loky worker processes. Each row
 travels to a worker (rows over 1 MB through a memory-mapped file, joblib's
 default) and ``N_BINS`` integers come back.
 
-python_interpreters: does not apply on any Python: its kernel reads the
-module's bin constants (LO, HI, SCALE, N_BINS), so it would be pickled by
-name, and each interpreter would then import this module, which imports NumPy,
-and NumPy cannot be loaded in a subinterpreter (InterpreterPoolExecutor sends
-a function that reads no global as its code, any other by name).
+python_interpreters: on Python 3.14 and later, rows on an
+``InterpreterPoolExecutor``, whose workers are threads of this process that
+each run an interpreter of their own, with its own GIL. A task's function and
+arguments are pickled into the worker's interpreter. ``bin_counts`` reads the
+module's bin constants, so it would go by name, and each interpreter would
+import this module, which imports NumPy, which cannot be loaded in a
+subinterpreter. So this variant sends ``bin_counts_local``, which takes the
+constants as arguments and reads no global: it travels as its code. Each row
+goes as a list of floats, and ``N_BINS`` integers come back.
 
 Measured
 --------
@@ -76,6 +80,7 @@ per-call costs weigh on their efficiency; ``--size large`` shows how they scale.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -84,6 +89,11 @@ try:
     import numba
 except ImportError:  # numba has no wheels for some Pythons (none for 3.13t): its variants are skipped
     numba = None
+
+try:
+    from concurrent.futures import InterpreterPoolExecutor
+except ImportError:  # Python 3.13 and older: python_interpreters is skipped
+    InterpreterPoolExecutor = None
 
 SIZES = {"small": 200_000, "medium": 700_000, "large": 15_000_000}
 N_CHUNKS = 32  # fixed by the workload; the sum of integer partials is exact anyway
@@ -110,6 +120,19 @@ def bin_counts(samples, counts):
             b = int((x - LO) * SCALE)
             if b == N_BINS:  # x just below HI, rounded up
                 b = N_BINS - 1
+            counts[b] += 1
+    return counts
+
+
+def bin_counts_local(samples, counts, lo, hi, scale):
+    """``bin_counts`` with the constants as arguments: it reads no global, so it can be sent to
+    another interpreter as its code; ``len(counts)`` is the number of bins."""
+    n_bins = len(counts)
+    for x in samples:
+        if lo <= x < hi:
+            b = int((x - lo) * scale)
+            if b == n_bins:
+                b = n_bins - 1
             counts[b] += 1
     return counts
 
@@ -194,6 +217,13 @@ def joblib_processes(chunks, n_workers):
     return _total(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 
+def python_interpreters(chunks, n_workers):
+    rows = chunks.tolist()
+    empty = ([0] * N_BINS for _ in rows)
+    with InterpreterPoolExecutor(n_workers) as pool:
+        return _total(pool.map(bin_counts_local, rows, empty, repeat(LO), repeat(HI), repeat(SCALE)))
+
+
 VARIANTS = {
     "serial": serial,
     "python_threads": python_threads,
@@ -203,17 +233,16 @@ VARIANTS = {
     "numba_threads": numba_threads,
     "numba_prange": numba_prange,
     "joblib_processes": joblib_processes,
+    "python_interpreters": python_interpreters,
 }
-NOT_APPLICABLE = {
-    "python_interpreters": (
-        "its kernel reads the module's bin constants (LO, HI, SCALE, N_BINS), so it would be pickled by "
-        "name, and each interpreter would then import this module, which imports NumPy, and NumPy cannot "
-        "be loaded in a subinterpreter"
-    ),
-}
+NOT_APPLICABLE = {}
+if InterpreterPoolExecutor is None:
+    NOT_APPLICABLE["python_interpreters"] = (
+        "needs Python 3.14 or later (concurrent.futures.InterpreterPoolExecutor)"
+    )
 if numba is None:
     NOT_APPLICABLE |= {v: "numba is not installed for this Python" for v in VARIANTS if v.startswith("numba")}
-    VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
+VARIANTS = {v: run for v, run in VARIANTS.items() if v not in NOT_APPLICABLE}
 
 if __name__ == "__main__":
     import os

@@ -5,7 +5,8 @@ Workload
 A grid of ``size`` columns by ``size * 2 // 3`` rows over the complex plane
 [-2.1, 0.7] x [-0.95i, 0.95i]. Each pixel iterates ``z = z*z + c`` until
 ``|z| > 2`` or ``MAX_ITER`` steps; the result is the integer array of step
-counts, so agreement is exact. It is CPU-bound: a few floating-point
+counts, so agreement is exact. The input carries the grid and the step limit,
+so another window or limit needs only another ``make_input``. It is CPU-bound: a few floating-point
 operations per step and nothing read from memory. Pixels inside the set cost
 ``MAX_ITER`` steps and those far outside one or two, so rows through the
 middle of the set cost far more than rows at the edge: a pool that cuts the
@@ -123,10 +124,10 @@ if numba:  # without it, the numba variants are skipped (see below VARIANTS)
     escape_counts_numba = numba.njit(nogil=True, cache=True)(escape_counts)
 
     @numba.njit(parallel=True, cache=True)
-    def _escape_counts_prange(xs, ys, bands, out):
+    def _escape_counts_prange(xs, ys, bands, out, max_iter):
         for band in numba.prange(len(bands) - 1):
             start, stop = bands[band], bands[band + 1]
-            escape_counts_numba(xs, ys[start:stop], out[start:stop], MAX_ITER)
+            escape_counts_numba(xs, ys[start:stop], out[start:stop], max_iter)
         return out
 
 
@@ -152,28 +153,28 @@ def escape_counts_numpy(xs, ys, out, max_iter):
 
 
 def make_input(size, seed=0):
-    """Return the grid's coordinates and the row index where each band starts."""
+    """Return the grid's coordinates, the row index where each band starts, and the step limit."""
     if size < MIN_SIZE:
         raise ValueError(f"size {size} is below this recipe's smallest size, {MIN_SIZE}: no pixels")
     xs = np.linspace(-2.1, 0.7, size)
     ys = np.linspace(-0.95, 0.95, max(1, size * 2 // 3))
     bands = np.linspace(0, len(ys), N_BANDS + 1).astype(np.int64)
-    return xs, ys, bands
+    return xs, ys, bands, MAX_ITER
 
 
 def _run_bands(kernel, data, map_fn=map):
     """Run ``kernel`` on every band, with ``map_fn`` deciding where they run."""
-    xs, ys, bands = data
+    xs, ys, bands, max_iter = data
     out = np.empty((len(ys), len(xs)), dtype=np.int64)
     slices = [slice(start, stop) for start, stop in pairwise(bands.tolist())]
-    list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows], MAX_ITER), slices))
+    list(map_fn(lambda rows: kernel(xs, ys[rows], out[rows], max_iter), slices))
     return out
 
 
 def _lists(data):
     """The coordinates as lists, for the pure-Python kernel: a Python loop over NumPy scalars is slower."""
-    xs, ys, bands = data
-    return xs.tolist(), ys.tolist(), bands
+    xs, ys, bands, max_iter = data
+    return xs.tolist(), ys.tolist(), bands, max_iter
 
 
 def serial(data, n_workers):
@@ -204,28 +205,28 @@ def numba_threads(data, n_workers):
 
 
 def numba_prange(data, n_workers):
-    xs, ys, bands = data
+    xs, ys, bands, max_iter = data
     numba.set_num_threads(n_workers)
     out = np.empty((len(ys), len(xs)), dtype=np.int64)
-    return _escape_counts_prange(xs, ys, bands, out)
+    return _escape_counts_prange(xs, ys, bands, out, max_iter)
 
 
-def _band_counts(xs, ys):
-    return escape_counts(xs, ys, np.empty((len(ys), len(xs)), dtype=np.int64), MAX_ITER)
+def _band_counts(xs, ys, max_iter):
+    return escape_counts(xs, ys, np.empty((len(ys), len(xs)), dtype=np.int64), max_iter)
 
 
 def joblib_processes(data, n_workers):
-    xs, ys, bands = _lists(data)
-    tasks = (delayed(_band_counts)(xs, ys[a:b]) for a, b in pairwise(bands.tolist()))
+    xs, ys, bands, max_iter = _lists(data)
+    tasks = (delayed(_band_counts)(xs, ys[a:b], max_iter) for a, b in pairwise(bands.tolist()))
     return np.vstack(Parallel(n_jobs=n_workers, prefer="processes")(tasks))
 
 
 def python_interpreters(data, n_workers):
-    xs, ys, bands = _lists(data)
+    xs, ys, bands, max_iter = _lists(data)
     band_ys = [ys[a:b] for a, b in pairwise(bands.tolist())]
     outs = [[[0] * len(xs) for _ in rows] for rows in band_ys]
     with InterpreterPoolExecutor(n_workers) as pool:
-        counts = pool.map(escape_counts, repeat(xs), band_ys, outs, repeat(MAX_ITER))
+        counts = pool.map(escape_counts, repeat(xs), band_ys, outs, repeat(max_iter))
         return np.array([row for band in counts for row in band], dtype=np.int64).reshape(len(ys), len(xs))
 
 

@@ -67,12 +67,15 @@ def test_loky_and_dask_in_one_run_with_the_overhead_per_task(tmp_path, capsys):
     rows = _rows(record)
     assert rows["joblib_processes", 2]["backend"] == "loky"
     assert rows["joblib_processes@dask", 2]["backend"] == "dask"
-    overhead = record["environment"]["joblib_task_overhead"]
-    assert overhead["workers"] == 2 and set(overhead["per_task_s"]) == {"loky", "dask"}
-    assert all(seconds > 0 for seconds in overhead["per_task_s"].values())
+    costs = record["environment"]["executor_costs"]
+    executors = {"threads", "processes", "processes@dask"}  # no interpreters: none of its steps
+    assert costs["workers"] == 2 and set(costs["per_task_s"]) == set(costs["startup_s"]) == executors
+    assert all(seconds > 0 for seconds in [*costs["per_task_s"].values(), *costs["startup_s"].values()])
     assert record["options"]["backends"] == ["loky", "dask"]
     out = capsys.readouterr().out
-    assert "joblib overhead per no-op task (batch_size=1) at 2 workers: loky" in out
+    line = " ".join(out.split())  # the console wraps long lines
+    assert "executor costs at 2 workers (a new pool's start-up / each no-op task / " in line
+    assert "; dask " in line and "x loky per task" in line
     assert "joblib_processes@dask x2: " in out and "x the time of joblib_processes on loky" in out
     assert "joblib_processes@dask x2: " in out_md.read_text()
 

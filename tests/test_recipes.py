@@ -150,6 +150,20 @@ def test_python_interpreters_is_there_or_explained(name):
     assert "python_interpreters" in recipe.variants or recipe.not_applicable["python_interpreters"]
 
 
+def test_the_peer_workload_runs_the_mandelbrot_recipes_variants_on_its_window():
+    """scripts/free_threading/mandelbrot_guide.py: the recipe's variants on a peer's window and step limit."""
+    guide = load(str(RECIPES_DIR.parent / "scripts" / "free_threading" / "mandelbrot_guide.py"))
+    assert guide.variants.keys() == load("mandelbrot").variants.keys()
+    data = guide.make_input(guide.sizes["small"])
+    xs, ys, _, max_iter = data
+    assert (len(xs), len(ys), max_iter) == (80, 80, 2000)
+    expected = guide.variants["serial"](data, 1)
+    assert expected.max() == max_iter and expected.min() < max_iter  # the window holds both kinds of pixel
+    for variant in ("python_threads", "joblib_processes", "python_interpreters"):
+        if variant in guide.variants:
+            assert np.array_equal(guide.variants[variant](data, 2), expected), variant
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_docstring_names_every_variant(name):
     module = sys.modules[f"recipes.{name}"]

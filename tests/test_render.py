@@ -260,3 +260,97 @@ def test_compare_and_render_give_the_same_figure_for_the_same_file(capsys):
             if f" {recipe} " in line and f" {variant} " in line and f" {workers} " in line
         ]
         assert row.count(figure) == 2, (figure, row)  # old and new: the same file
+
+
+@pytest.fixture(scope="module")
+def four_ways(site):
+    """results/ways.json: the site's run, its python_threads rows copied as the process and
+    interpreter rungs, with costs for interpreters twice the threads'."""
+    record = json.loads((site / "results" / "run.json").read_text())
+    for run in record["recipes"]:
+        threads = [m for m in run["measurements"] if m["variant"] == "python_threads"]
+        for variant, executor in (("joblib_processes", "processes"), ("python_interpreters", "interpreters")):
+            run["measurements"] += [
+                m | {"variant": variant, "function": variant, "executor": executor} for m in threads
+            ]
+    costs = record["environment"]["executor_costs"]
+    for key in ("per_task_s", "startup_s"):
+        costs[key]["interpreters"] = 2 * costs[key]["threads"]
+    (site / "results" / "ways.json").write_text(json.dumps(record))
+    return "results/ways.json"
+
+
+def _table_rows(text):
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| ")
+    ]
+
+
+def test_an_executors_block_sets_four_ways_for_pure_python_side_by_side(site, slower, four_ways):
+    page = _page(site, f"<!-- render: executors {four_ways} {slower} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    heading, *rows = _table_rows(text)
+    assert heading[:4] == ["pure Python on", "1 worker / serial", "start-up at 2 workers", "per task"]
+    assert [row[0].split(",")[0] for row in rows] == [
+        "threads",
+        "processes (joblib on loky)",
+        "subinterpreters",
+        "free-threaded threads",
+    ]
+    threads, processes, interpreters, free_threaded = rows
+    for copied in (processes, interpreters):  # the same rows, copied; their own costs
+        assert copied[1:2] + copied[5:] == threads[1:2] + threads[5:]
+    median = lambda cell: float(cell.split()[0])  # noqa: E731
+    # every call of the "free-threaded" run took twice as long: over the GIL build's serial it shows
+    assert median(free_threaded[1]) == pytest.approx(2 * median(threads[1]), rel=0.01)
+    assert median(free_threaded[6]) == pytest.approx(median(threads[6]) / 2, abs=0.01)  # two decimals
+    assert free_threaded[5] == threads[5]  # its own efficiency is unchanged
+    assert "Over the 1 recipes that timed all four (good_recipe)" in text
+    assert render.main(["--root", str(site), "--check", str(page)]) == 0
+
+
+def test_an_executors_block_wants_a_gil_run_then_a_free_threaded_one_with_costs(
+    site, slower, four_ways, capsys
+):
+    page = _page(site, f"<!-- render: executors {slower} {four_ways} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    assert (
+        "executors takes a GIL build's results file, then a free-threaded build's" in capsys.readouterr().err
+    )
+    page = _page(site, f"<!-- render: executors {four_ways} {four_ways} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    record = json.loads((site / four_ways).read_text())
+    del record["environment"]["executor_costs"]
+    (site / "results" / "costless.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    page = _page(site, f"<!-- render: executors results/costless.json {slower} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 2
+    assert "results/costless.json: no costs measured for threads at 2 workers" in capsys.readouterr().err
+
+
+def test_a_peer_block_sets_a_peers_timings_as_speedups_beside_ours(site, slower, four_ways):
+    peer = {
+        "name": "a peer",
+        "source": "Source: its notebook.",
+        "machine": "8 cores",
+        "python": "CPython 3.13t",
+        "free_threaded": True,
+        "recipe": "good_recipe",
+        "workers": 2,
+        "serial_s": 10.0,
+        "seconds": {"python_threads": 5.0},
+    }
+    (site / "results" / "peers").mkdir(exist_ok=True)
+    (site / "results" / "peers" / "peer.json").write_text(json.dumps(peer))
+    block = f"peer {four_ways} {slower} results/peers/peer.json"
+    page = _page(site, f"<!-- render: {block} -->\n<!-- /render -->\n")
+    assert render.main(["--root", str(site), str(page)]) == 0
+    text = page.read_text()
+    rows = {row[0]: row for row in _table_rows(text)[1:]}
+    free_threaded = next(label for label in rows if label.startswith("`python_threads`") and label[-1] == "t")
+    assert rows[free_threaded][1] == "2.00 (5 s)"  # the peer's own serial over its own threads
+    assert all(row[1] == "not measured" for label, row in rows.items() if label != free_threaded)
+    assert "Serial took 10 s in a peer (CPython 3.13t, 8 cores), and " in text
