@@ -515,7 +515,8 @@ def _executors(results: Results, free_threaded: str) -> str:
         "free-threaded build's slower single thread is counted; efficiency is each way's own "
         f"1-worker time over its time at {workers}, per worker. Start-up is a new pool's first call "
         "of one no-op task per worker; per task, a no-op task on a warm pool; the work a task must "
-        f"carry for the pool to pay, that cost x {workers} / {workers - 1}. Each run measured its own.",
+        f"carry for a kept pool to pay, the cost per task x w / (w - 1) with w = {workers}. Each run "
+        "measured its own costs.",
     ]
     return "\n".join(lines)
 
