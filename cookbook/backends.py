@@ -10,9 +10,9 @@ existing cluster (which is left running). At 1 worker there is no cluster:
 joblib runs ``n_jobs=1`` in the calling process whatever the backend, so
 the 1-worker rows of loky and dask run the same code.
 
-It also measures what one task costs besides its work, on each backend
-(``process_overheads``), on a thread pool (``thread_overheads``) and on
-subinterpreters (``interpreter_overheads``), and a process backend's start-up (``process_costs``).
+It also measures what one task, one call and a new pool cost besides the work, on each backend
+(``process_overheads``), on a thread pool (``thread_overheads``) and on subinterpreters
+(``interpreter_overheads``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ __all__ = [
     "joblib_backend",
     "local_cluster",
     "parse",
-    "process_costs",
     "process_overheads",
     "require",
     "seconds_per_task",
@@ -221,15 +220,19 @@ def _noop_tasks(workers: int) -> Callable[[int], object]:
     return lambda n: Parallel(n_jobs=workers, batch_size=1)(delayed(_noop)(i) for i in range(n))
 
 
-def process_overheads(backend: str, workers: int, scheduler: str | None) -> tuple[float, float]:
-    """Seconds per no-op task through ``joblib.Parallel`` on a warm ``backend``, one task per batch,
-    and per call of one no-op task per worker.
+def process_overheads(backend: str, workers: int, scheduler: str | None) -> tuple[float, float, float]:
+    """Seconds per no-op task through ``joblib.Parallel`` on a warm ``backend``, one task per batch;
+    per call of one no-op task per worker; and the start-up: the backend opened, then its first such
+    call (loky starts its worker processes then, unless this process started them before).
 
     The second is what any ``Parallel`` call pays however few its tasks (dispatch, collection).
     """
+    start = time.perf_counter()
     with joblib_backend(backend, workers, scheduler) as opened, opened.activate():
         run_tasks = _noop_tasks(workers)
-        return seconds_per_task(run_tasks, 200), seconds_per_task(run_tasks, workers) * workers
+        run_tasks(workers)
+        startup = time.perf_counter() - start
+        return seconds_per_task(run_tasks, 200), seconds_per_task(run_tasks, workers) * workers, startup
 
 
 def _pool_overheads(make_pool: Callable[[int], Executor], workers: int, tasks: int) -> tuple[float, float]:
@@ -242,17 +245,6 @@ def _pool_overheads(make_pool: Callable[[int], Executor], workers: int, tasks: i
     with make_pool(workers) as pool:
         per_task = seconds_per_task(lambda n: list(pool.map(_noop, range(n))), tasks)
     return per_task, seconds_per_task(new_pool, workers) * workers
-
-
-def process_costs(backend: str, workers: int, scheduler: str | None) -> tuple[float, float]:
-    """Seconds per no-op task on a warm ``backend``, and its start-up: the backend opened, then a
-    first call of one no-op task per worker (loky starts its worker processes then)."""
-    start = time.perf_counter()
-    with joblib_backend(backend, workers, scheduler) as opened, opened.activate():
-        run_tasks = _noop_tasks(workers)
-        run_tasks(workers)
-        startup = time.perf_counter() - start
-        return seconds_per_task(run_tasks, 200), startup
 
 
 def thread_overheads(workers: int) -> tuple[float, float]:

@@ -218,13 +218,13 @@ class _Events:
 
 def measure_executor_costs(
     backends: Sequence[str], workers: int, scheduler: str | None, interpreters: bool, timeout: float
-) -> dict[str, dict[str, float]] | str:
-    """``cookbook.runner.executor_costs``, measured in a fresh runner; or why it failed."""
+) -> dict[str, tuple[float, float, float]] | str:
+    """``cookbook.runner.executor_overheads``, measured in a fresh runner; or why it failed."""
     with _Runner(CostsJob(backends, workers, scheduler, interpreters)) as runner:
         kind, *body = runner.receive(time.monotonic() + timeout)
         if kind == "costs":
-            costs: dict[str, dict[str, float]] = body[0]
-            return costs
+            overheads: dict[str, tuple[float, float, float]] = body[0]
+            return overheads
         if kind == "timeout":
             return f"no answer within {timeout:g} s"
         return f"the runner {runner.cause_of_end() or 'ended without an answer'}"

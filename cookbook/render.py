@@ -472,11 +472,12 @@ def _executors(results: Results, free_threaded: str) -> str:
         one, most = (figures.timed(variant, 1), figures.timed(variant, workers)) if figures else (None, None)
         return (one, most) if one and most and most.efficiency else None
 
-    recipes = [
-        name
+    timed = {  # per recipe that has serial, each way's rows at 1 and the most workers
+        name: [steps(name, run, variant) for _, run, variant, _ in WAYS]
         for name, figures in results.figures.items()
-        if figures.timed("serial", 1) and all(steps(name, run, variant) for _, run, variant, _ in WAYS)
-    ]
+        if figures.timed("serial", 1)
+    }
+    recipes = [name for name, found in timed.items() if all(found)]
     if not recipes:
         raise RenderError(f"{results.path}: no recipe timed every way at 1 and {workers} workers")
     lines = [
@@ -484,10 +485,10 @@ def _executors(results: Results, free_threaded: str) -> str:
         f"| work per task to pay | efficiency at {workers} | speedup at {workers} |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for heading, run, variant, executor in WAYS:
+    for way, (heading, run, variant, executor) in enumerate(WAYS):
         single, efficiency, speedup = [], [], []
         for name in recipes:
-            found, serial = steps(name, run, variant), results.figures[name].timed("serial", 1)
+            found, serial = timed[name][way], results.figures[name].timed("serial", 1)
             assert found and serial and serial.median  # the recipes were chosen for having them
             one, most = found
             assert one.median and most.median and most.efficiency

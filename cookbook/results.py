@@ -200,7 +200,7 @@ class RecipeRun:
 @dataclass(frozen=True)
 class ExecutorCosts:
     """What each executor costs a run besides the work, at ``workers`` workers, measured once
-    before the recipes (``cookbook.runner.executor_costs``), by executor: threads,
+    before the recipes (``cookbook.runner.executor_overheads``), by executor: threads,
     interpreters, processes, processes@dask."""
 
     workers: int

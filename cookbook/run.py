@@ -281,8 +281,8 @@ def _executor_costs(recipes: Sequence[Recipe], options: RunOptions) -> ExecutorC
         return ExecutorCosts(workers, {}, {}, error=result)
     return ExecutorCosts(
         workers,
-        per_task_s={executor: costs["per_task_s"] for executor, costs in result.items()},
-        startup_s={executor: costs["startup_s"] for executor, costs in result.items()},
+        per_task_s={executor: per_task for executor, (per_task, _, _) in result.items()},
+        startup_s={executor: startup for executor, (_, _, startup) in result.items()},
     )
 
 

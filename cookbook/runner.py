@@ -11,7 +11,7 @@ descriptor ``FD``, one pickled, length-prefixed message at a time:
 - ``("thread_pools", pools)`` once every step has ended.
 
 A :class:`CostsJob` instead measures what each executor costs besides the
-work (``executor_costs``) and sends ``("costs", costs)``.
+work (``executor_overheads``) and sends ``("costs", overheads)``.
 
 A :class:`KernelJob` runs a user's kernel for ``cookbook.advise``. Before
 its steps, unless an earlier runner did, it watches a serial pass
@@ -46,7 +46,7 @@ from functools import partial
 from typing import IO, Any
 
 from cookbook import environment, kernel
-from cookbook.backends import interpreter_overheads, process_costs, process_overheads, thread_overheads
+from cookbook.backends import interpreter_overheads, process_overheads, thread_overheads
 from cookbook.measure import gil_reading, run_recipe
 from cookbook.options import RunOptions
 from cookbook.recipe import load
@@ -119,8 +119,8 @@ def _run(fd: int) -> None:
             _run_kernel(job, channel)
             return
         if isinstance(job, CostsJob):
-            costs = executor_costs(job.workers, job.backends, job.scheduler, job.interpreters)
-            send(channel, ("costs", costs))
+            overheads = executor_overheads(job.workers, job.backends, job.scheduler, job.interpreters)
+            send(channel, ("costs", overheads))
             return
         recipe = load(job.recipe)
         run_recipe(
@@ -258,36 +258,29 @@ def _note_chunk(path: str | None, index: int) -> None:
 
 def _overheads(options: RunOptions, interpreters: bool) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per no-op task and per call at the most workers: on threads, and on each process backend."""
-    workers = max(options.workers)
-    per_task, per_call = {}, {}
-    per_task["threads"], per_call["threads"] = thread_overheads(workers)
-    if interpreters:  # the ladder has the rung: this Python has them, and the kernel runs there
-        per_task["interpreters"], per_call["interpreters"] = interpreter_overheads(workers)
-    for backend in options.backends:
-        executor = step_name("processes", backend)
-        per_task[executor], per_call[executor] = process_overheads(backend, workers, options.scheduler)
-    return per_task, per_call
+    found = executor_overheads(max(options.workers), options.backends, options.scheduler, interpreters)
+    return {e: f[0] for e, f in found.items()}, {e: f[1] for e, f in found.items()}
 
 
-def executor_costs(
+def executor_overheads(
     workers: int, backends: Sequence[str], scheduler: str | None, interpreters: bool
-) -> dict[str, dict[str, float]]:
-    """Per executor, what it costs besides the work at ``workers`` workers: ``startup_s``, what a
-    new pool's first call of one no-op task per worker takes, and ``per_task_s``, each no-op task on
-    a warm pool. Executors are named as advise names them: threads, interpreters, processes[@dask].
+) -> dict[str, tuple[float, float, float]]:
+    """Per executor, named as advise names them (threads, interpreters, processes[@dask]), what it
+    costs besides the work at ``workers`` workers, in seconds: a no-op task on a warm pool; a call of
+    one no-op task per worker as a variant makes it (on a new thread or interpreter pool, on joblib's
+    kept process pool); and a new pool's start-up, its first such call.
 
-    Run it in a fresh process: a loky pool already started would hide the processes' start-up.
+    Measure the start-up in a fresh process: a loky pool already started would hide the processes'.
     """
-    costs: dict[str, dict[str, float]] = {}
-    per_task, startup = thread_overheads(workers)
-    costs["threads"] = {"startup_s": startup, "per_task_s": per_task}
-    if interpreters:
-        per_task, startup = interpreter_overheads(workers)
-        costs["interpreters"] = {"startup_s": startup, "per_task_s": per_task}
+    found: dict[str, tuple[float, float, float]] = {}
+    per_task, per_call = thread_overheads(workers)
+    found["threads"] = (per_task, per_call, per_call)  # each call starts its pool: the call is the start-up
+    if interpreters:  # the ladder has the rung: this Python has them, and a kernel runs there
+        per_task, per_call = interpreter_overheads(workers)
+        found["interpreters"] = (per_task, per_call, per_call)
     for backend in backends:
-        per_task, startup = process_costs(backend, workers, scheduler)
-        costs[step_name("processes", backend)] = {"startup_s": startup, "per_task_s": per_task}
-    return costs
+        found[step_name("processes", backend)] = process_overheads(backend, workers, scheduler)
+    return found
 
 
 if __name__ == "__main__":  # run as cookbook.runner, not __main__, so the parent's pickles match its classes
